@@ -1,0 +1,1 @@
+"""emulators prestashop package."""
