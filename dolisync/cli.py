@@ -90,12 +90,16 @@ def init(
 
 
 @app.command()
-def check(config: ConfigOpt = None, json_output: JsonOpt = False) -> None:
+def check(
+    config: ConfigOpt = None,
+    json_output: JsonOpt = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Create the missing service products in Dolibarr.")] = False,
+) -> None:
     """Doctor: reachability, key permissions, modules, warehouses, VAT rates, service products."""
     from dolisync.doctor import print_report, run_checks
 
     settings = _settings(config)
-    report = run_checks(settings)
+    report = run_checks(settings, fix=fix)
     print_report(report, json_output=json_output)
     if report.has_failures:
         raise typer.Exit(1)

@@ -42,6 +42,7 @@ def emulate_prestashop(
     orders: Annotated[int, typer.Option(help="Number of orders to generate.")] = 300,
     customers: Annotated[int, typer.Option(help="Number of customers to generate.")] = 100,
     shops: Annotated[int, typer.Option(help="Number of shops (multistore).")] = 2,
+    country: Annotated[str, typer.Option(help="Merchant country: FR (EUR, French VAT) or CA (CAD, GST/PST).")] = "FR",
     key: KeyOpt = None,
     state: StateOpt = None,
     fault: FaultOpt = None,
@@ -54,7 +55,8 @@ def emulate_prestashop(
     if state is not None and state.exists():
         store = PrestaShopStore.load(state)
     else:
-        dataset = generate_store(seed=seed, products=products, orders=orders, customers=customers, shops=shops).prestashop
+        dataset = generate_store(seed=seed, products=products, orders=orders, customers=customers, shops=shops,
+                                 country=country.upper()).prestashop
         store = PrestaShopStore.from_dataset(dataset)
     store.api_keys[api_key] = None
     base_url = f"http://{host}:{port}"
@@ -81,14 +83,15 @@ def emulate_dolibarr(
 ) -> None:
     """Serve an emulated Dolibarr REST API at http://HOST:PORT/api/index.php/."""
     from dolisync.emulators.dolibarr import DolibarrState, create_app
-    from dolisync.emulators.generator import generate_setup
+    from dolisync.emulators.generator import generate_store
 
     api_key = key or secrets.token_hex(16)
     if state is not None and state.exists():
         erp = DolibarrState.load(state)
     else:
-        erp = DolibarrState.from_setup(generate_setup(seed=seed, country=country))
-    erp.add_api_key(api_key, "admin")
+        setup = generate_store(seed=seed, products=1, orders=0, customers=1, country=country.upper()).dolibarr
+        erp = DolibarrState.from_setup(setup)
+    erp.api_keys[api_key] = "admin"
     app = create_app(erp, faults=_fault_plan(fault))
     typer.echo(f"Dolibarr emulator: http://{host}:{port}/api/index.php")
     typer.echo(f"DOLAPIKEY: {api_key}")
