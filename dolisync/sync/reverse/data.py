@@ -1,0 +1,104 @@
+"""The Dolibarr side of a Dolibarr → PrestaShop run, read in bulk, once, lazily.
+
+Contract: like :class:`~dolisync.sync.flows.catalog_data.CatalogData` (which this run also
+uses for the shop side), each accessor reads its resource the first time it is awaited (one
+paged listing) and returns the cached result afterwards. Nothing here writes.
+
+* :meth:`ReverseData.products` — every Dolibarr product with its stock per warehouse
+  (``includestockdata=1``), by id (raw JSON dicts: the mappers need ``multiprices``,
+  ``multilangs`` and ``stock_warehouse``).
+* :meth:`ReverseData.warehouse_ids` — the warehouses summed for this shop: ``stock_warehouses``
+  refs, else ``default_warehouse``, else None (= every warehouse). An unknown ref raises a
+  :class:`MappingError` naming the known ones.
+* :meth:`ReverseData.variant_children` — ids of Dolibarr variant children (never shop products
+  of their own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from dolisync.clients.prestashop_records import Language
+from dolisync.mapping.errors import MappingError
+from dolisync.sync.flows.catalog_data import CatalogData
+
+__all__ = ["ReverseData"]
+
+T = TypeVar("T")
+
+
+class ReverseData:
+    """Cached Dolibarr reads of one run (see module docstring)."""
+
+    def __init__(self, catalog: CatalogData, shop: Any, bindings: Any) -> None:
+        self.catalog = catalog
+        self.shop = shop
+        self.bindings = bindings
+        self._cache: dict[str, Any] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _once(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        if name not in self._cache:
+            async with self._locks.setdefault(name, asyncio.Lock()):
+                if name not in self._cache:
+                    self._cache[name] = await load()
+        return self._cache[name]  # type: ignore[no-any-return]
+
+    def forget(self, *names: str) -> None:
+        """Drop cached reads (after this run created objects they describe)."""
+        for name in names:
+            self._cache.pop(name, None)
+
+    async def products(self) -> dict[str, dict[str, Any]]:
+        """Every Dolibarr product (with stock per warehouse), by id as text."""
+        async def load() -> dict[str, dict[str, Any]]:
+            rows = await self.catalog.erp.list_all("/products", params={"includestockdata": 1,
+                                                                        "sortfield": "t.rowid"})
+            return {str(row["id"]): row for row in rows if isinstance(row, dict) and "id" in row}
+        return await self._once("products", load)
+
+    async def variant_children(self) -> set[str]:
+        """Ids of Dolibarr products that are variant children (``variant_filter=3``)."""
+        async def load() -> set[str]:
+            rows = await self.catalog.erp.list_all("/products", params={"variant_filter": 3, "properties": "id",
+                                                                        "sortfield": "t.rowid"})
+            return {str(row["id"]) for row in rows if isinstance(row, dict) and "id" in row}
+        return await self._once("variant_children", load)
+
+    async def warehouse_ids(self) -> frozenset[int] | None:
+        """Warehouses summed for this shop (None = all), see module docstring."""
+        async def load() -> frozenset[int] | None:
+            names = [name.strip() for name in self.shop.stock_warehouses if name.strip()]
+            if not names and (self.shop.default_warehouse or "").strip():
+                names = [self.shop.default_warehouse.strip()]
+            if not names:
+                return None
+            warehouses = await self.catalog.warehouses()
+            chosen: set[int] = set()
+            for name in names:
+                match = [w.id for w in warehouses if name in (w.ref, w.label, str(w.id))]
+                if not match:
+                    known = ", ".join(sorted(w.ref or w.label for w in warehouses)) or "none"
+                    raise MappingError("configuration", self.shop.name, "stock_warehouses", name,
+                                       f"no Dolibarr warehouse has this ref (known: {known}): fix stock_warehouses "
+                                       "(or default_warehouse) in the [[shop]] entry")
+                chosen.update(match)
+            return frozenset(chosen)
+        return await self._once("warehouse_ids", load)
+
+    async def catalog_warehouse_id(self) -> int | None:
+        """The warehouse the shop → ERP stock flow writes to (its hash includes it), or None."""
+        name = (self.shop.default_warehouse or "").strip()
+        warehouses = await self.catalog.warehouses()
+        for warehouse in warehouses:
+            if name and name in (warehouse.ref, warehouse.label, str(warehouse.id)):
+                return warehouse.id
+        return warehouses[0].id if not name and len(warehouses) == 1 else None
+
+    async def languages(self) -> dict[int, str]:
+        """PrestaShop language id -> ISO code."""
+        async def load() -> dict[int, str]:
+            return {lang.id: lang.iso_code for lang in await self.catalog.shop.list_all("languages", Language)}
+        return await self._once("languages", load)
