@@ -154,9 +154,18 @@ class OrderStateRules(_Section):
     shipped: int | None = Field(4, description="State set in the shop when Dolibarr ships the order.")
     delivered: int | None = Field(5, description="State set in the shop when Dolibarr closes the order.")
     cancelled: int | None = Field(6, description="State treated as cancellation (both directions).")
+    payment_accepted: int | None = Field(
+        2, description="State set in the shop when the Dolibarr invoice is paid (empty = off)."
+    )
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+ErpToShopFlow = Literal["stock", "prices", "product_data", "new_products", "order_states", "invoice_numbers"]
+DEFAULT_OWNERSHIP: dict[str, str] = {
+    "stock": "dolibarr", "price": "dolibarr", "descriptions": "prestashop", "images": "prestashop",
+    "active": "prestashop",
+}
 
 
 class ShopSettings(_Section):
@@ -220,10 +229,50 @@ class ShopSettings(_Section):
         le=10,
         description="Largest order total difference fixed by a labelled adjustment line; larger = failure.",
     )
+    erp_to_shop: list[ErpToShopFlow] = Field(
+        default_factory=list,
+        description="Dolibarr -> shop flows switched on for this shop (empty = none): stock, prices, "
+        "product_data, new_products, order_states, invoice_numbers.",
+    )
+    stock_warehouses: list[str] = Field(
+        default_factory=list,
+        description="Dolibarr warehouse refs whose stock is summed for this shop; empty = default_warehouse, "
+        "or every warehouse when that is unset too.",
+    )
+    stock_kind: Literal["physical", "virtual"] = Field(
+        "physical", description="Dolibarr stock written to the shop: physical (stock_reel) or virtual (stock_theorique)."
+    )
+    stock_buffer: int = Field(
+        0, ge=0, description="Safety buffer subtracted from the Dolibarr stock written to the shop (never below 0)."
+    )
+    price_level: int | None = Field(
+        None, ge=1, le=10, description="Dolibarr price level (multiprices) that sets this shop's prices; empty = the single price."
+    )
+    price_source: Literal["HT", "TTC"] = Field(
+        "HT",
+        description="Dolibarr -> shop price: HT (tax excl., copied) or TTC (tax incl., converted with the shop "
+        "tax rate so the shop's gross price equals Dolibarr's).",
+    )
+    ownership: dict[str, Literal["dolibarr", "prestashop", "shared"]] = Field(
+        default_factory=lambda: dict(DEFAULT_OWNERSHIP),
+        description="Master side per field group (stock, price, descriptions, images, active): dolibarr (shop "
+        "edits are overwritten and logged as conflicts), prestashop (never written from Dolibarr after "
+        "creation), shared (the latest change on either side wins).",
+    )
+    descriptions_on_update: bool = Field(
+        False,
+        description="Dolibarr -> shop: also write labels and descriptions on update (else only when the "
+        "product is created in the shop).",
+    )
     timeout_s: float = Field(30.0, gt=0, le=600, description="Timeout of one HTTP request, in seconds.")
     concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once to this shop.")
     rate_per_s: float = Field(10.0, gt=0, description="Maximum requests per second sent to this shop.")
     retries: int = Field(5, ge=0, le=20, description="Attempts after a transient failure (5xx, 429, timeout).")
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs this shop's webhooks (HMAC-SHA256 of the body, header "
+        "X-Dolisync-Signature); empty = the shop's webhooks are refused.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -239,6 +288,14 @@ class ShopSettings(_Section):
         if value.endswith("/api"):
             raise ValueError("url is the shop base URL, without /api (e.g. https://shop.example.com)")
         return value
+
+    @field_validator("ownership")
+    @classmethod
+    def _ownership(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(DEFAULT_OWNERSHIP))
+        if unknown:
+            raise ValueError(f"ownership names unknown field groups {unknown}: use {', '.join(DEFAULT_OWNERSHIP)}")
+        return {**DEFAULT_OWNERSHIP, **value}
 
     @field_validator("timezone")
     @classmethod
@@ -264,6 +321,11 @@ class WebSettings(_Section):
     port: int = Field(8765, ge=1, le=65535, description="Port the web server listens on.")
     token: SecretStr | None = Field(
         None, description="Token required by the dashboard and webhooks; empty = local use only."
+    )
+    dolibarr_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret Dolibarr's Webhook module must send (URL ?secret=... or header "
+        "X-Dolisync-Secret); empty = Dolibarr webhooks are refused.",
     )
 
 
@@ -378,6 +440,9 @@ class Settings(BaseSettings):
         values += [shop.key.get_secret_value() for shop in self.shop]
         if self.web.token is not None:
             values.append(self.web.token.get_secret_value())
+        if self.web.dolibarr_webhook_secret is not None:
+            values.append(self.web.dolibarr_webhook_secret.get_secret_value())
+        values += [shop.webhook_secret.get_secret_value() for shop in self.shop if shop.webhook_secret is not None]
         password = urlsplit(self.state.url).password
         if password:
             values.append(password)
@@ -392,8 +457,12 @@ class Settings(BaseSettings):
         for raw, shop in zip(data["shop"], self.shop, strict=True):
             raw["key"] = MASK if shop.key.get_secret_value() else ""
             raw["url"] = mask_url(shop.url)
+            if shop.webhook_secret is not None:
+                raw["webhook_secret"] = MASK
         if self.web.token is not None:
             data["web"]["token"] = MASK
+        if self.web.dolibarr_webhook_secret is not None:
+            data["web"]["dolibarr_webhook_secret"] = MASK
         return data
 
 
@@ -551,6 +620,8 @@ def _toml_value(value: Any) -> str:
         value = str(value)
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
+    if isinstance(value, dict):  # inline table (tomli_w would open a [table])
+        return "{ " + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
 
 

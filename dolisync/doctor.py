@@ -111,6 +111,10 @@ def check_settings(settings: Settings) -> Report:
     _scheme_check(report, "dolibarr", settings.dolibarr.url)
     for shop in settings.shop:
         _scheme_check(report, f"shop {shop.name}", shop.url)
+        if shop.sync_stock and "stock" in shop.erp_to_shop:
+            report.add(f"shop {shop.name}", "stock direction", "warn",
+                       "stock moves both ways (sync_stock and erp_to_shop 'stock'): each side overwrites the other",
+                       "after the initial load, set sync_stock = false when Dolibarr is where stock is counted")
     return report
 
 

@@ -129,3 +129,17 @@ def test_report_never_shows_a_key(generated, capsys) -> None:
     table = capsys.readouterr().out
     for text in (logged.out, logged.err, document, table):
         assert setup.ps_key not in text and setup.erp_key not in text
+
+
+def test_stock_moving_both_ways_is_warned() -> None:
+    from dolisync.doctor import check_settings
+
+    shop = ShopSettings(name="main", url="https://shop.example", key=SecretStr("K" * 32), erp_to_shop=["stock"])
+    report = check_settings(Settings(shop=[shop], dolibarr=DolibarrSettings(url="https://erp.example/api/index.php",
+                                                                             key=SecretStr("k"))))
+    warned = [c for c in report.checks if c.name == "stock direction"]
+    assert warned and warned[0].status == "warn" and "sync_stock = false" in warned[0].fix
+    shop_off = shop.model_copy(update={"sync_stock": False})
+    quiet = check_settings(Settings(shop=[shop_off], dolibarr=DolibarrSettings(url="https://erp.example/api/index.php",
+                                                                                key=SecretStr("k"))))
+    assert not [c for c in quiet.checks if c.name == "stock direction"]
