@@ -107,18 +107,20 @@ def check(
 
 @app.command()
 def sync(
-    entities: Annotated[list[str] | None, typer.Argument(help="categories, products, stock, images ... (default: all catalog entities).")] = None,
+    entities: Annotated[list[str] | None, typer.Argument(help="categories, attributes, features, products, stock, specific_prices, images, customers, orders (default: every catalogue entity).")] = None,
     config: ConfigOpt = None,
     shop: ShopOpt = None,
     since: Annotated[str | None, typer.Option(help="Only objects changed since this date (YYYY-MM-DD[ HH:MM:SS]).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and plan, write nothing.")] = False,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="With `orders`: sync this order now (id or reference; repeatable).")] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Sync the shop catalogue into Dolibarr (resumable, idempotent)."""
+    """Sync shop -> Dolibarr: the catalogue (default), customers, orders (resumable, idempotent)."""
     from dolisync.cli_sync import run_sync
 
     settings = _settings(config)
-    code = run_sync(settings, entities=entities or [], shop=shop, since=since, dry_run=dry_run, json_output=json_output)
+    code = run_sync(settings, entities=entities or [], shop=shop, since=since, dry_run=dry_run, json_output=json_output,
+                    ids=ids)
     raise typer.Exit(code)
 
 

@@ -221,6 +221,9 @@ def configure_logging(
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(numeric)
+    # Third-party chatter: our clients log each request themselves (without credentials).
+    for noisy in ("httpx2", "httpcore2", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     return redactor
 
 

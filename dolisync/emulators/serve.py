@@ -54,8 +54,10 @@ class BackgroundServer:
         raise RuntimeError(f"server on {self.url} did not start within {timeout_s}s")
 
     def stop(self) -> None:
+        """Ask uvicorn to exit and wait for it; harmless if never started."""
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
