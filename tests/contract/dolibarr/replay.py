@@ -20,7 +20,7 @@ from typing import Any
 import httpx2 as httpx
 
 SAMPLES_DIR = Path(os.environ.get("DOLISYNC_DOLIBARR_SAMPLES", "/work/shared/reference/dolibarr/samples"))
-UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.dolibarr.md"
+UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.md"
 
 #: Keys whose values are ids, dates or otherwise per instance: type-checked loosely, never compared.
 VOLATILE_KEYS = frozenset({
@@ -75,7 +75,7 @@ def load_sample(name_or_path: str | Path) -> Sample:
 
 
 def unsupported_samples(path: Path = UNSUPPORTED_FILE) -> dict[str, str]:
-    """Names listed in ``UNSUPPORTED.dolibarr.md`` as ``- `name`: reason``."""
+    """Names listed in ``UNSUPPORTED.md`` as ``- `name`: reason``."""
     if not path.exists():
         return {}
     found: dict[str, str] = {}

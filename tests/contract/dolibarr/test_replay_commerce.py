@@ -2,7 +2,7 @@
 
 The catalogue sequence runs first (products, categories, warehouses, currencies, extrafields
 that orders and thirdparties refer to), then :data:`COMMERCE_SEQUENCE`. Samples listed in
-``tests/contract/UNSUPPORTED.dolibarr.md`` are replayed too but only their listing is checked.
+``tests/contract/UNSUPPORTED.md`` are replayed too but only their listing is checked.
 """
 
 from __future__ import annotations

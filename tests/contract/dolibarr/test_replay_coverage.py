@@ -14,7 +14,7 @@ def test_every_catalogue_sample_is_replayed_or_explained() -> None:
     unsupported = unsupported_samples()
     missing = [n for n in names if n not in CATALOG_SEQUENCE and n not in unsupported]
     assert names, "no sample found"
-    assert not missing, f"samples neither replayed nor listed in UNSUPPORTED.dolibarr.md: {missing}"
+    assert not missing, f"samples neither replayed nor listed in UNSUPPORTED.md: {missing}"
     assert all(reason.strip() for reason in unsupported.values())
 
 

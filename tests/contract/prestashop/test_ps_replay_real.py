@@ -3,7 +3,7 @@
 Each test starts from a fresh reference shop (the demo shop before any write), applies the
 small setup a capture needs (webservice disabled, second shop), sends the recorded request and
 compares the answer (see ``replay.py``). Captures listed in
-``tests/contract/UNSUPPORTED.prestashop.md`` depend on shop state the reference dataset does not
+``tests/contract/UNSUPPORTED.md`` depend on shop state the reference dataset does not
 hold; for them only the weaker invariant is checked (PrestaShop-shaped answer, same status class).
 """
 
@@ -26,7 +26,7 @@ from dolisync.emulators.prestashop.reference import REFERENCE_BASE_URL, REFERENC
 from .conftest import fresh_reference_store
 from .replay import REAL_DIR, Masking, count_items, decode_binary, json_outline, unsupported, xml_outline
 
-UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.prestashop.md"
+UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.md"
 _FRESH_BEFORE = "2026-11-28 03:27:00+00:00"
 _KEY_BY_LABEL = {
     "full-permission key": REFERENCE_KEYS["full"],

@@ -6,7 +6,7 @@ charset aside: the real shop sends ``utf-8``), error codes, and for each element
 order of distinct children, attribute names and JSON value types (paths present on both sides).
 The request of a sample is taken from the real capture of the same name when there is one (it
 is concrete), else parsed from index.json; samples naming ids the reference shop does not have
-are pointed at equivalent rows. Entries of UNSUPPORTED.prestashop.md get the weaker check.
+are pointed at equivalent rows. Entries of UNSUPPORTED.md get the weaker check.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dolisync.emulators.prestashop.reference import REFERENCE_BASE_URL, REFERENC
 from .conftest import fresh_reference_store
 from .replay import REAL_DIR, SAMPLES_DIR, unsupported
 
-UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.prestashop.md"
+UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.md"
 _INDEX: list[dict[str, Any]] = json.loads((SAMPLES_DIR / "index.json").read_text(encoding="utf-8"))
 # Samples whose ids do not exist in the reference shop: (method, url) to use instead.
 _OVERRIDES: dict[str, tuple[str, str]] = {
