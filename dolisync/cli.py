@@ -113,6 +113,7 @@ def sync(
     since: Annotated[str | None, typer.Option(help="Only objects changed since this date (YYYY-MM-DD[ HH:MM:SS]).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and plan, write nothing.")] = False,
     ids: Annotated[list[str] | None, typer.Option("--id", help="With `orders`: sync this order now (id or reference; repeatable).")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Dolibarr -> shop: stock, prices, product_data, new_products, order_states, invoice_numbers (default: the shop's erp_to_shop).")] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Sync shop -> Dolibarr: the catalogue (default), customers, orders (resumable, idempotent)."""
@@ -120,7 +121,7 @@ def sync(
 
     settings = _settings(config)
     code = run_sync(settings, entities=entities or [], shop=shop, since=since, dry_run=dry_run, json_output=json_output,
-                    ids=ids)
+                    ids=ids, reverse=reverse)
     raise typer.Exit(code)
 
 

@@ -141,12 +141,30 @@ async def _sync_shop(settings: Settings, shop: ShopSettings, store: Store, catal
     return results
 
 
+async def _sync_shop_reverse(settings: Settings, shop: ShopSettings, store: Store, entities: list[str] | None,
+                             dry_run: bool, progress: Callable[[str, int, int], None]) -> list[SyncSummary]:
+    from dolisync.sync.reverse import sync_reverse
+
+    return [await sync_reverse(settings, shop, store, entities=entities, dry_run=dry_run, progress_callback=progress)]
+
+
 def run_sync(settings: Settings, *, entities: Sequence[str], shop: str | None, since: str | None, dry_run: bool,
-             json_output: bool, console: Console | None = None, ids: Sequence[str] | None = None) -> int:
-    """``dolisync sync``: every selected shop, catalog then orders; see module contract."""
+             json_output: bool, console: Console | None = None, ids: Sequence[str] | None = None,
+             reverse: bool = False) -> int:
+    """``dolisync sync``: every selected shop, catalog then orders (or, with ``reverse``, Dolibarr -> shop
+    flows: the ones named, else those switched on in each shop's ``erp_to_shop``); see module contract."""
     console = console or Console()
     try:
-        catalog, orders = _split_entities(entities) if entities else (list(CATALOG_ENTITIES), [])
+        if reverse:
+            from dolisync.sync.reverse import REVERSE_ENTITIES
+
+            unknown = [e for e in entities if e not in REVERSE_ENTITIES]
+            if unknown or ids or since:
+                raise ValueError(f"--reverse takes entities among {', '.join(REVERSE_ENTITIES)} "
+                                 "(and no --id/--since)" + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+            catalog, orders = [], []
+        else:
+            catalog, orders = _split_entities(entities) if entities else (list(CATALOG_ENTITIES), [])
         if ids and (catalog or orders != ["orders"]):
             raise ValueError("--id syncs single orders: use it as `dolisync sync orders --id ID|REFERENCE`")
         since_at = parse_since(since)
@@ -162,6 +180,10 @@ def run_sync(settings: Settings, *, entities: Sequence[str], shop: str | None, s
     try:
         with _ProgressBars(Console(stderr=True), enabled=not json_output) as bars:
             for shop_settings in shops:
+                if reverse:
+                    summaries += asyncio.run(_sync_shop_reverse(settings, shop_settings, store, list(entities) or None,
+                                                                dry_run, bars.callback(shop_settings.name)))
+                    continue
                 summaries += asyncio.run(_sync_shop(settings, shop_settings, store, catalog, orders, since_at,
                                                     dry_run, bars.callback(shop_settings.name), ids))
     finally:
