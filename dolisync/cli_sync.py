@@ -26,6 +26,7 @@ from dolisync.sync.engine import ENTITIES as CATALOG_ENTITIES
 from dolisync.sync.engine import sync_catalog
 from dolisync.sync.failures import FailureKey, FailureQueue
 from dolisync.sync.plan import SyncSummary
+from dolisync.sync.reverse.conflicts import conflict_lines
 from dolisync.sync.runs import RunRecorder
 
 __all__ = ["run_sync", "show_status", "run_retry", "parse_since", "summary_table", "ORDER_ENTITIES"]
@@ -222,6 +223,7 @@ def status_document(settings: Settings, store: Store, shop: str | None = None) -
                 for r in cursor_rows if r.connection == name
             ],
             "failures": {"waiting": waiting, "parked": parked},
+            "conflicts": conflict_lines(store, name),
             "items": [
                 {"key": str(f.key), "parked": f.parked, "attempts": f.attempts, "error_class": f.error.error_class,
                  "message": f.error.message, "hint": f.error.hint,
@@ -253,6 +255,10 @@ def show_status(settings: Settings, *, shop: str | None, json_output: bool, cons
         failures = entry["failures"]
         table.caption = f"cursors: {cursors_text}; waiting retry: {failures['waiting']}, parked: {failures['parked']}"
         console.print(table)
+        if entry["conflicts"]:
+            console.print("  [cyan]field ownership: shop edits overwritten by the master side (newest first):[/]")
+            for line in entry["conflicts"]:
+                console.print(f"    {line}", markup=False)
         for item in entry["items"]:
             state = "parked" if item["parked"] else f"retry at {item['next_attempt_at']}"
             hint = f" — {item['hint']}" if item["hint"] else ""

@@ -59,5 +59,16 @@ def test_reverse_price_edit_reaches_the_shop_once(tmp_path: Path) -> None:
 
         again = _cli(config, "sync", "--reverse", "prices", "--json")
         assert json.loads(again.stdout)["shops"][0]["requests"]["prestashop"]["writes"] == 0
+        edit = httpx2.patch(f"{ps_server.url}/api/products/{ps_id}", auth=(shop_key, ""), timeout=10,
+                            content=f"<prestashop><product><id>{ps_id}</id><price>1.5</price></product></prestashop>")
+        assert edit.status_code == 200, edit.text
+        overwritten = _cli(config, "sync", "--reverse", "prices", "--json")
+        assert json.loads(overwritten.stdout)["shops"][0]["requests"]["prestashop"]["writes"] >= 1
+        assert Decimal(shop.get("products", ps_id)["price"]) == new_price  # Dolibarr owns the price
+        status = json.loads(_cli(config, "status", "--json").stdout)
+        conflicts = status["shops"][0]["conflicts"]
+        assert any(f" {ps_id} " in line or f" {target['id']} " in line for line in conflicts), conflicts
+        table = _cli(config, "status")
+        assert "field ownership" in table.stdout
         refused = _cli(config, "sync", "--reverse", "categories")
         assert refused.returncode == 2 and "--reverse takes entities" in refused.stdout + refused.stderr
