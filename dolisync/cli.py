@@ -151,6 +151,15 @@ def retry(
 
 
 @app.command()
+def reconcile(config: ConfigOpt = None, shop: ShopOpt = None, json_output: JsonOpt = False) -> None:
+    """Per order and invoice: PrestaShop's totals, Dolibarr's, the delta and the fix applied."""
+    from dolisync.cli_orders import run_reconcile
+
+    settings = _settings(config)
+    raise typer.Exit(run_reconcile(settings, shop=shop, json_output=json_output))
+
+
+@app.command()
 def demo(
     products: Annotated[int, typer.Option(help="Products in the generated store.")] = 300,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,

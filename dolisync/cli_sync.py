@@ -292,9 +292,14 @@ def run_retry(settings: Settings, *, key: str | None, json_output: bool, console
                 console.print(f"[yellow]{shop_name}: no such shop in the configuration any more; left as is[/]")
                 continue
             catalog = [e for e in CATALOG_ENTITIES if _entity_matches(e, entity_names)]
-            orders = [e for e in ORDER_ENTITIES if _entity_matches(e, entity_names)]
-            summaries += asyncio.run(_sync_shop(settings, shop_settings, store, catalog, orders, None, False,
-                                                lambda *_: None))
+            customers = ["customers"] if _entity_matches("customers", entity_names) else []
+            if catalog or customers:
+                summaries += asyncio.run(_sync_shop(settings, shop_settings, store, catalog, customers, None, False,
+                                                    lambda *_: None))
+            if _entity_matches("orders", entity_names):  # only the failed orders are read again
+                from dolisync.sync.orders import retry_orders
+
+                summaries.append(asyncio.run(retry_orders(settings, shop_settings, store, key=key)))
         still = queue.count()
         if json_output:
             print(json.dumps({"retried": changed, "shops": [s.to_dict() for s in summaries],
@@ -317,8 +322,8 @@ _ENTITY_ALIASES = {
     "stock": {"stock", "stock_available"},
     "specific_prices": {"specific_price", "specific_prices"},
     "images": {"image", "images", "product_images"},
-    "customers": {"customer", "customers", "address", "thirdparty"},
-    "orders": {"order", "orders", "invoice", "payment"},
+    "customers": {"customer", "customers", "address", "thirdparty", "guest"},
+    "orders": {"order", "orders", "invoice", "payment", "credit_note"},
 }
 
 

@@ -214,6 +214,15 @@ class ShopSettings(_Section):
     invoice_link_back: bool = Field(
         True, description="Write the Dolibarr invoice number and PDF link back to the shop."
     )
+    guests: Literal["per_email", "generic"] = Field(
+        "per_email",
+        description="Guest checkouts: per_email (one third party per e-mail, adopted when it exists) or generic "
+        "(every guest order goes to one 'Web customer' third party).",
+    )
+    match_customers_by_email: bool = Field(
+        True, description="Adopt an existing Dolibarr third party with the customer's e-mail (two or more park "
+        "the customer for review, never a duplicate)."
+    )
     carrier_warehouses: dict[str, str] = Field(
         default_factory=dict,
         description="Carrier (id_reference) -> Dolibarr warehouse ref that ships its orders.",

@@ -135,8 +135,9 @@ async def _remote_checks(report: Report, settings: Settings, fix: bool,
     async with DolibarrClient.from_settings(settings.dolibarr, transport=dolibarr_transport) as erp:
         ok, company_iso, vat_rates = await _dolibarr_checks(report, settings, erp, fix)
     for shop in settings.shop:
+        transports = {"prestashop": shop_transports.get(shop.name), "dolibarr": dolibarr_transport}
         async with PrestaShopClient.from_settings(shop, transport=shop_transports.get(shop.name)) as ps:
-            await _shop_checks(report, shop, ps, company_iso if ok else None, vat_rates)
+            await _shop_checks(report, settings, shop, ps, company_iso if ok else None, vat_rates, transports)
 
 
 async def _dolibarr_checks(report: Report, settings: Settings, erp: DolibarrClient,
@@ -220,8 +221,8 @@ async def _service_products_check(report: Report, erp: DolibarrClient, fix: bool
             report.add("dolibarr", "service product", "fail", f"{ref}: {exc}", "check the Products/Services modules")
 
 
-async def _shop_checks(report: Report, shop: ShopSettings, ps: PrestaShopClient, company_iso: str | None,
-                       vat_rates: list[Decimal] | None) -> None:
+async def _shop_checks(report: Report, settings: Settings, shop: ShopSettings, ps: PrestaShopClient,
+                       company_iso: str | None, vat_rates: list[Decimal] | None, transports: dict[str, Any]) -> None:
     scope = f"shop {shop.name}"
     try:
         allowed = await ps.resources_allowed()
@@ -255,6 +256,24 @@ async def _shop_checks(report: Report, shop: ShopSettings, ps: PrestaShopClient,
                    "allow GET on configurations")
     if company_iso and vat_rates is not None:
         await _tax_checks(report, scope, ps, company_iso, vat_rates)
+    await _order_setup_checks(report, scope, settings, shop, transports)
+
+
+async def _order_setup_checks(report: Report, scope: str, settings: Settings, shop: ShopSettings,
+                              transports: dict[str, Any]) -> None:
+    """State rules exist (invoice states carry PrestaShop's invoice flag), every payment module of recent
+    orders maps to an existing bank account, every carrier -> warehouse entry names real objects."""
+    from dolisync.sync.orders.doctor import order_setup_problems
+
+    try:
+        problems = await order_setup_problems(settings, shop, transports=transports)
+    except RemoteError as exc:
+        report.add(scope, "orders setup", "fail", str(exc), "allow GET on orders, order_states and carriers")
+        return
+    for problem in problems:  # each line says what is wrong and what to do
+        report.add(scope, "orders setup", "fail", problem, "as the detail says, then `dolisync check` again")
+    if not problems:
+        report.add(scope, "orders setup", "ok", "state rules, payment modules and carrier warehouses are mapped")
 
 
 async def _tax_checks(report: Report, scope: str, ps: PrestaShopClient, company_iso: str,

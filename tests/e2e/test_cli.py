@@ -48,6 +48,11 @@ def test_demo_syncs_then_second_demo_writes_nothing(demo_dir: Path) -> None:
     assert set(shops) == {"demo", "demo-fr"}
     products = [e for e in shops["demo"]["entities"] if e["entity"] == "product"]
     assert products and products[0]["unchanged"] > 0
+    reconcile = run("reconcile", "--json", "-c", str(config), cwd=demo_dir)
+    report = json.loads(reconcile.stdout)
+    assert reconcile.returncode == 0 and report, reconcile.stderr
+    assert all(row["exact"] for row in report)
+    assert {row["document"] for row in report} >= {"order", "invoice"}
     settings = load_settings(config)
     for secret in settings.secret_values():
         assert secret not in status.stdout and secret not in first.stdout + first.stderr

@@ -36,8 +36,10 @@ class Setup:
         self.erp = DolibarrState.from_setup(setup)
         self.ps_key = next(iter(self.ps.api_keys))
         self.erp_key = next(iter(self.erp.api_keys))
+        accounts = {a["payment_module"]: a["ref"] for a in setup.bank_accounts if a.get("payment_module")}
         self.settings = Settings(
-            shop=[ShopSettings(name="main", url=SHOP_URL, key=SecretStr(self.ps_key), default_warehouse=warehouse)],
+            shop=[ShopSettings(name="main", url=SHOP_URL, key=SecretStr(self.ps_key), default_warehouse=warehouse,
+                               payment_accounts=accounts)],
             dolibarr=DolibarrSettings(url="http://erp.test/api/index.php", key=SecretStr(self.erp_key)),
         )
 
@@ -72,6 +74,14 @@ def test_fix_creates_service_products_once(generated) -> None:
     refs = [p.get("ref") for p in setup.erp.tables["products"].values()] if hasattr(setup.erp, "tables") else []
     if refs:
         assert sorted(r for r in refs if str(r).startswith("DOLISYNC-")) == sorted(SERVICE_PRODUCTS)
+
+
+def test_unmapped_payment_module_is_named(generated) -> None:
+    setup = Setup(generated)
+    setup.settings.shop[0].payment_accounts = {}
+    report = setup.run()
+    orders = [c for c in _by_name(report, "orders setup") if c.status == "fail"]
+    assert orders and any("payment_accounts" in c.detail or "bank account" in c.detail for c in orders)
 
 
 def test_missing_vat_rate_is_named(generated) -> None:

@@ -59,7 +59,7 @@ async def _open_run(settings: Settings, shop: ShopSettings, store: Store, summar
         raise
     run = OrderRun(settings=settings, shop=shop, store=store, prestashop=prestashop, dolibarr=dolibarr,
                    reader=reader, reference=reference, erp=erp, rules=rules, summary=summary,
-                   options=options or OrderSyncOptions(), dry_run=dry_run, bulk_lookup=bulk, progress=progress)
+                   options=options or OrderSyncOptions.from_shop(shop), dry_run=dry_run, bulk_lookup=bulk, progress=progress)
     return run, prestashop, dolibarr
 
 

@@ -48,7 +48,7 @@ _RESOURCES = {"customer": "thirdparties", "guest": "thirdparties", "address": "c
 
 @dataclass(frozen=True, slots=True)
 class OrderSyncOptions:
-    """Order-flow switches that are not (yet) in the configuration file.
+    """Order-flow switches (``from_shop`` takes them from the ``[[shop]]`` configuration).
 
     ``guests``: ``"per_email"`` (a guest checkout becomes — or adopts — the third party of its
     e-mail) or ``"generic"`` (every guest order goes to one "Web customer" third party).
@@ -60,6 +60,12 @@ class OrderSyncOptions:
     match_by_email: bool = True
     concurrency: int = 8
     generic_customer_name: str = "Web customer"
+
+    @classmethod
+    def from_shop(cls, shop: Any) -> OrderSyncOptions:
+        """The options a ``[[shop]]`` sets (``guests``, ``match_customers_by_email``); defaults otherwise."""
+        return cls(guests=getattr(shop, "guests", "per_email"),
+                   match_by_email=getattr(shop, "match_customers_by_email", True))
 
 
 @dataclass(slots=True)
