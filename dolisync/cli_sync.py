@@ -261,7 +261,7 @@ def show_status(settings: Settings, *, shop: str | None, json_output: bool, cons
                 console.print(f"    {line}", markup=False)
         for item in entry["items"]:
             state = "parked" if item["parked"] else f"retry at {item['next_attempt_at']}"
-            hint = f" — {item['hint']}" if item["hint"] else ""
+            hint = f" — {item['hint']}" if item["hint"] and item["hint"] not in item["message"] else ""
             console.print(f"  [yellow]{item['key']}[/] ({state}, {item['attempts']} attempts): {item['message']}{hint}")
 
 

@@ -103,11 +103,9 @@ def _scheme_check(report: Report, scope: str, url: str) -> None:
 def check_settings(settings: Settings) -> Report:
     """Checks that need no network: shops configured, keys present, URL schemes."""
     report = Report()
-    if not settings.shop:
-        report.add("config", "shops", "fail", "no [[shop]] configured", "run `dolisync init` or add a [[shop]] section")
-    for missing in settings.missing_secrets():
-        report.add("config", "secret", "fail", f"{missing} is empty",
-                   f"set {missing} in the file or its DOLISYNC_ environment variable")
+    for problem in settings.missing_secrets():  # "what is missing: how to fix it"
+        what, _, fix = problem.partition(": ")
+        report.add("config", "shops" if "[[shop]]" in what else "secret", "fail", what, fix)
     _scheme_check(report, "dolibarr", settings.dolibarr.url)
     for shop in settings.shop:
         _scheme_check(report, f"shop {shop.name}", shop.url)
