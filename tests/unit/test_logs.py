@@ -78,7 +78,7 @@ def test_exception_text_and_traceback_are_redacted(output: io.StringIO, redactor
 
 def test_plain_stdlib_loggers_go_through_the_redactor(output: io.StringIO, redactor: SecretRedactor) -> None:
     configure_logging("INFO", json=True, stream=output, redactor=redactor)
-    other = logging.getLogger("httpx2")
+    other = logging.getLogger("some.library")
     other.info("HTTP Request: GET %s", f"https://erp.example.com/api/index.php/status?DOLAPIKEY={DOLI_KEY}")
     try:
         {}["x"]
@@ -87,8 +87,17 @@ def test_plain_stdlib_loggers_go_through_the_redactor(output: io.StringIO, redac
     text = output.getvalue()
     _assert_clean(text)
     lines = [json.loads(line) for line in text.strip().splitlines()]
-    assert lines[0]["event"].endswith("DOLAPIKEY=***") and lines[0]["logger"] == "httpx2"
+    assert lines[0]["event"].endswith("DOLAPIKEY=***") and lines[0]["logger"] == "some.library"
     assert "KeyError" in lines[1]["exception"]
+
+
+def test_http_library_request_lines_are_left_to_our_clients(output: io.StringIO, redactor: SecretRedactor) -> None:
+    """httpx2 logs every request URL at INFO; our clients log requests themselves (no URL secrets)."""
+    configure_logging("DEBUG", json=True, stream=output, redactor=redactor)
+    logging.getLogger("httpx2").info("HTTP Request: GET https://shop.example/api/products")
+    logging.getLogger("httpx2").warning("connection pool is full")
+    text = output.getvalue()
+    assert "HTTP Request" not in text and "connection pool is full" in text
 
 
 def test_level_filters_and_bad_level_is_refused(output: io.StringIO, redactor: SecretRedactor) -> None:
