@@ -151,6 +151,42 @@ def retry(
 
 
 @app.command()
+def run(config: ConfigOpt = None) -> None:
+    """The continuous service: polls, webhooks, retries, dashboard on [web] host:port. SIGTERM drains."""
+    from dolisync.cli_run import run_command
+
+    raise typer.Exit(run_command(_settings(config)))
+
+
+@app.command()
+def worker(config: ConfigOpt = None) -> None:
+    """A scale-out worker (procrastinate on the PostgreSQL state store); start several, anywhere."""
+    from dolisync.cli_run import worker_command
+
+    raise typer.Exit(worker_command(_settings(config)))
+
+
+@app.command()
+def failures(
+    config: ConfigOpt = None,
+    shop: ShopOpt = None,
+    parked: Annotated[bool, typer.Option("--parked", help="Only items parked until retried.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Every failed or parked item with its error class, message, hint, attempts and next attempt."""
+    import json
+
+    from dolisync.cli_run import failures_json, failures_lines
+
+    settings = _settings(config)
+    if json_output:
+        print(json.dumps(failures_json(settings, shop=shop, parked_only=parked), indent=2, default=str))
+    else:
+        for line in failures_lines(settings, shop=shop, parked_only=parked):
+            typer.echo(line)
+
+
+@app.command()
 def reconcile(config: ConfigOpt = None, shop: ShopOpt = None, json_output: JsonOpt = False) -> None:
     """Per order and invoice: PrestaShop's totals, Dolibarr's, the delta and the fix applied."""
     from dolisync.cli_orders import run_reconcile

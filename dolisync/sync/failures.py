@@ -179,8 +179,12 @@ class FailureQueue:
         payload: Mapping[str, Any] | None = None,
         *,
         now: datetime | None = None,
+        park: bool = False,
     ) -> Failure:
-        """Count one more failed attempt of ``key`` and schedule the next; return the row."""
+        """Count one more failed attempt of ``key`` and schedule the next; return the row.
+
+        ``park=True`` parks the item at once (no automatic retry): for bad input and warnings that
+        only a person can fix; ``dolisync retry`` or the item's next change brings it back."""
         item = error if isinstance(error, ItemError) else ItemError.from_exception(error)
         at = utc(now) if now is not None else utcnow()
         message = item.message[:MAX_MESSAGE]
@@ -217,7 +221,7 @@ class FailureQueue:
         ).returning(failures.c.attempts)
         with self.store.transaction() as conn:
             attempts = int(conn.execute(upsert).scalar_one())
-            parked = attempts >= self.backoff.max_attempts
+            parked = park or attempts >= self.backoff.max_attempts
             next_at = None if parked else at + self.backoff.delay(attempts, self._rng)
             # The upsert holds the row lock until commit, so this schedules *our* attempt.
             conn.execute(

@@ -6,6 +6,8 @@ Decimal arithmetic and half-up rounding, never copied from the implementation.
 
 from __future__ import annotations
 
+from tests.reference import REFERENCE as SHARED_REFERENCE
+
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -29,18 +31,7 @@ from dolisync.mapping.prestashop_money import (
     unit_price,
 )
 
-def _reference_dir() -> Path:
-    """reference/prestashop in the shared/ folder next to the repository (CI) or /work/shared."""
-    here = Path(__file__).resolve()
-    candidates = [parent / "shared" / "reference" / "prestashop" for parent in here.parents]
-    candidates.append(Path("/work/shared/reference/prestashop"))
-    for candidate in candidates:
-        if (candidate / "ORDER_TOTALS.md").is_file():
-            return candidate
-    raise FileNotFoundError("reference/prestashop not found next to the repository")
-
-
-REFERENCE = _reference_dir()
+REFERENCE = SHARED_REFERENCE / "prestashop"
 VAT20 = TaxRule((Tax(1, Decimal("20.000")),), 0)
 VAT55 = TaxRule((Tax(2, Decimal("5.500")),), 0)
 D = Decimal

@@ -9,6 +9,8 @@ bool / null / list / object), same values except ids, dates and per-instance val
 
 from __future__ import annotations
 
+from tests.reference import REFERENCE as SHARED_REFERENCE
+
 import json
 import os
 import re
@@ -19,7 +21,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-SAMPLES_DIR = Path(os.environ.get("DOLISYNC_DOLIBARR_SAMPLES", "/work/shared/reference/dolibarr/samples"))
+SAMPLES_DIR = Path(os.environ.get("DOLISYNC_DOLIBARR_SAMPLES", str(SHARED_REFERENCE / "dolibarr" / "samples")))
 UNSUPPORTED_FILE = Path(__file__).resolve().parents[1] / "UNSUPPORTED.md"
 
 #: Keys whose values are ids, dates or otherwise per instance: type-checked loosely, never compared.

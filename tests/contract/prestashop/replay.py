@@ -10,6 +10,8 @@ to - ids).
 
 from __future__ import annotations
 
+from tests.reference import REFERENCE as SHARED_REFERENCE
+
 import base64
 import json
 import re
@@ -19,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-REFERENCE = Path("/work/shared/reference/prestashop")
+REFERENCE = SHARED_REFERENCE / "prestashop"
 REAL_DIR = REFERENCE / "real"
 SAMPLES_DIR = REFERENCE / "samples"
 

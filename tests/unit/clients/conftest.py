@@ -8,14 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.reference import find_reference
+
 
 def reference_root() -> Path:
-    """``shared/reference``: beside the repository (CI) or at /work/shared (dev machine)."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[4] / "shared" / "reference", Path("/work/shared/reference")):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("shared/reference not found beside the repository")
+    """``shared/reference`` (see :mod:`tests.reference`)."""
+    return find_reference()
 
 
 def ps_capture(name: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.reference import REFERENCE as SHARED_REFERENCE
+
 import json
 import re
 from decimal import Decimal
@@ -16,7 +18,7 @@ from dolisync.emulators.dolibarr import DolibarrState
 from dolisync.emulators.dolibarr.app import DolibarrEmulator, build_router
 from dolisync.mapping.dolibarr_money import LineInput, SellerTaxes, add_line, document_totals
 
-SAMPLE_500 = Path("/work/shared/reference/dolibarr/samples/error_500_concurrent_validate_duplicate_ref.json")
+SAMPLE_500 = SHARED_REFERENCE / "dolibarr" / "samples" / "error_500_concurrent_validate_duplicate_ref.json"
 MODULES = ("setup_api", "thirdparties", "contacts", "orders", "invoices", "payments", "bank", "shipments", "webhooks")
 KEY = "k"
 

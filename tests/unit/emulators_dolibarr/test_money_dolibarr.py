@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.reference import REFERENCE as SHARED_REFERENCE
+
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +29,7 @@ from dolisync.mapping.dolibarr_money import (
 )
 from dolisync.mapping.money import r2, r5
 
-SAMPLES = Path("/work/shared/reference/dolibarr/samples")
+SAMPLES = SHARED_REFERENCE / "dolibarr" / "samples"
 D = Decimal
 
 
