@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dolisync.emulators.dolibarr.core import (
-    STAGES_AUTH, STAGES_SETUP, ApiError, Call, DolibarrRouter, api_error, api_not_found, error_response,
+    STAGES_AUTH, STAGES_ROUTE, STAGES_SETUP, ApiError, Call, DolibarrRouter, api_error, api_not_found, error_response,
     json_response, run_handler, waf_refusal,
 )
 from dolisync.emulators.dolibarr.state import DolibarrState
@@ -102,6 +102,8 @@ class DolibarrEmulator:
 
     async def _answer(self, request: Request) -> Response:
         path: str = request.scope["path"]
+        if path in (BASE_PATH, BASE_PATH + "/"):  # no resource: Restler's route-stage 404 (real 23.0.0-beta)
+            raise ApiError(404, "", stages=STAGES_ROUTE, source="Routes.php:457")
         if not path.startswith(BASE_PATH + "/"):
             return Response(b"Not Found", status_code=404, media_type="text/plain")
         if any(char in _WAF_CHARS for char in path):

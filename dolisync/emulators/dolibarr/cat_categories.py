@@ -6,10 +6,14 @@ Tables: ``categories`` (``label``, ``type`` int, ``fk_parent``, ``description``,
 ``fk_object``).
 
 Recorded behaviour reproduced (API.md §3.1): ``type`` accepts the word or the number; the same
-label under the same parent and type is refused (500); ``PUT`` resets ``ref_ext`` to ``""`` when
-the body does not repeat it; linking is idempotent; a missing object gives 500 "Error when
-fetching object"; deleting a linked category gives 500 with an empty message. Public helpers:
-:func:`link_object`, :func:`unlink_object`, :func:`categories_of`, :func:`short_category`.
+label under the same parent and type is refused (500); ``PUT`` changes only the fields it sends
+(``ref_ext`` is kept when not sent, a null one becomes ``""``: checked on a real 23.0.0-beta);
+linking is idempotent; a missing object gives 500 "Error when fetching object"; deleting a
+category removes its links and moves its children up (the recorded 500 "Error when delete
+category : " came from a table missing on that 23.0.0-beta install, see the contract conftest;
+with the table every delete succeeds, linked or not; ``state.extra[DELETE_FAILS_FLAG]`` set to
+True reproduces the broken install). Public helpers: :func:`link_object`,
+:func:`unlink_object`, :func:`categories_of`, :func:`short_category`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from dolisync.emulators.dolibarr.core import (
 )
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 
-__all__ = ["register", "link_object", "unlink_object", "categories_of", "short_category", "TYPE_IDS"]
+__all__ = ["register", "link_object", "unlink_object", "categories_of", "short_category", "TYPE_IDS",
+           "DELETE_FAILS_FLAG"]
+
+#: ``state.extra`` key: when true every ``DELETE /categories/{id}`` fails with 500, like the recorded
+#: 23.0.0-beta install that lacked ``llx_categorie_project_task``.
+DELETE_FAILS_FLAG = "category_delete_fails"
 
 TYPE_IDS: dict[str, int] = {
     "product": 0, "supplier": 1, "customer": 2, "member": 3, "contact": 4, "bank_account": 5, "project": 6,
@@ -165,7 +174,8 @@ def update_category(call: Call) -> Any:
             row[key] = as_int(body[key], 0)
     if "type" in body and _type_id(body["type"]) is not None:
         row["type"] = _type_id(body["type"])
-    row["ref_ext"] = as_str(body.get("ref_ext"), "") or ""
+    # kept when not sent; a never-set (null) ref_ext becomes "" on any update (checked on a real 23.0.0-beta)
+    row["ref_ext"] = (as_str(body["ref_ext"], "") if "ref_ext" in body else row.get("ref_ext")) or ""
     row["fk_user_modif"] = 1
     state.emit("CATEGORY_MODIFY", _full(state, row), {"caller": body["caller"]} if body.get("caller") else {})
     return _full(state, row)
@@ -174,8 +184,11 @@ def update_category(call: Call) -> Any:
 def delete_category(call: Call) -> Any:
     state = call.state
     row = _category_or_404(state, call.params["id"])
-    if any(l["fk_categorie"] == row["id"] for l in state.table("category_links").values()):
+    if state.extra.get(DELETE_FAILS_FLAG):
         raise ApiError(500, "Error when delete category : ")
+    links = state.table("category_links")
+    for link_id in [k for k, link in links.items() if link["fk_categorie"] == row["id"]]:
+        state.delete("category_links", link_id)
     state.delete("categories", row["id"])
     for child in state.table("categories").values():
         if child["fk_parent"] == row["id"]:

@@ -22,6 +22,7 @@ from dolisync.emulators.dolibarr.catalog import new_product_row, num_str, serial
 from dolisync.emulators.dolibarr.core import (
     ApiError, Call, DolibarrRouter, ListQuery, as_bool, as_decimal, as_int, as_str, fmt_amount, list_answer, success,
 )
+from dolisync.emulators.dolibarr.setup_api import note_extrafields_write
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 from dolisync.emulators.dolibarr.stock import stock_by_warehouse
 from dolisync.mapping.money import r5
@@ -97,17 +98,19 @@ def update_attribute(call: Call) -> Any:
 
 
 def delete_attribute(call: Call) -> Any:
+    """``DELETE /products/attributes/{id}`` -> bare ``1`` (even for an unknown id); 500 when used by a variant.
+
+    Checked on a real 23.0.0-beta.
+    """
     state = call.state
-    if state.get("product_attributes", call.params["id"]) is None:
-        raise ApiError(404, "Attribute not found")
     if _is_used(state, call.params["id"]):
-        raise ApiError(409, "Attribute is used by products")
+        raise ApiError(500, "Error deleting attribute")
     state.delete("product_attributes", call.params["id"])
     values = state.table("product_attribute_values")
     for value_id, value in list(values.items()):
         if value["fk_product_attribute"] == call.params["id"]:
             del values[value_id]
-    return success("Object deleted")
+    return 1
 
 
 def _value_full(row: Row) -> dict[str, Any]:
@@ -200,8 +203,9 @@ def create_variant(state: DolibarrState, parent_id: int, body: dict[str, Any]) -
     attributes = [state.get("product_attributes", a) for a, _ in pairs]
     reference = as_str(body.get("reference")) or "_".join([parent["ref"], *(v["ref"] for v in values if v)])
     child = new_product_row(state, {})
-    description = (parent.get("description") or "") + "".join(
-        f"<br><strong>{a['label']}:</strong> {v['value']}" for a, v in zip(attributes, values) if a and v)
+    # "<br>" only between non-empty parts (the first one has no line break)
+    description = "<br>".join([part for part in [parent.get("description") or ""] if part] + [
+        f"<strong>{a['label']}:</strong> {v['value']}" for a, v in zip(attributes, values) if a and v])
     child.update({
         "ref": reference, "label": " ".join([parent["label"], *(v["value"] for v in values if v)]),
         "description": description, "type": parent["type"], "status": parent["status"],
@@ -210,8 +214,11 @@ def create_variant(state: DolibarrState, parent_id: int, body: dict[str, Any]) -
         "weight_units": parent.get("weight_units"), "note_public": parent.get("note_public"), "duration": "0",
         "cost_price": parent.get("cost_price"), "barcode_type": parent.get("barcode_type"),
     })
-    for key in ("length", "width", "height", "length_units", "width_units", "height_units"):
+    for key in ("length", "width", "height"):
         child[key] = parent.get(key)
+    for key in ("weight_units", "length_units", "width_units", "height_units"):  # written by the child's create
+        child[key] = parent.get(key) if parent.get(key) is not None else 0
+    note_extrafields_write(state, "product", child, None, update=True)  # a clone of the fetched parent
     child_id = state.insert("products", child)
     combo_fields = {
         "fk_product_child": child_id, "variation_price": as_decimal(body.get("price_impact")),

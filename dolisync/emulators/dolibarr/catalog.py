@@ -2,7 +2,7 @@
 
 Table ``products`` rows hold native values: ``ref``, ``label``, ``description``, ``type`` (0/1),
 ``price``/``price_ttc``/``price_min``/``price_min_ttc`` (Decimal, 5 decimals), ``price_base_type``
-("HT", "TTC" or "" when no price was ever set), ``tva_tx`` (Decimal), ``status``/``status_buy``
+("HT", "TTC" or "" while no base was ever sent), ``tva_tx`` (Decimal), ``status``/``status_buy``
 (0/1), ``barcode``, ``barcode_type``, dimensions and their units, ``cost_price``, ``pmp``,
 ``ref_ext``, notes, ``array_options`` (dict name -> value), ``datec``/``tms`` (timestamps).
 
@@ -10,7 +10,9 @@ Rules reproduced (API.md §3.2): TTC base reads the amount from ``price_ttc`` on
 computes ``price_ttc``; a PUT re-prices only when price/base/VAT changed and then also prints the
 ``multiprices*`` arrays; ``stock_reel`` in a PUT is refused; a duplicate ref is refused before
 insert, a duplicate barcode after (it consumes an id, like MySQL's auto-increment); a product
-used in a sales document cannot be deleted (409). Public helpers for other areas:
+used in a sales document cannot be deleted (409); without ``includestockdata`` ``stock_reel`` is
+the ``llx_product.stock`` column (null until the first movement, then a string like ``"5"``).
+Public helpers for other areas:
 :func:`serialize_product`, :func:`product_columns`, :func:`find_product_by_ref`.
 """
 
@@ -25,7 +27,9 @@ from dolisync.emulators.dolibarr.core import (
     ApiError, Call, DolibarrRouter, ListQuery, as_decimal, as_int, as_str, fmt_amount, fmt_datetime, fmt_int,
     fmt_rate, list_answer, success,
 )
-from dolisync.emulators.dolibarr.setup_api import array_options_in, array_options_out, extrafield_names
+from dolisync.emulators.dolibarr.setup_api import (
+    array_options_in, array_options_out, extrafield_names, modification_stamp, note_extrafields_write,
+)
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 from dolisync.mapping.money import r5
 
@@ -55,9 +59,13 @@ def _tax_factor(tva_tx: Decimal) -> Decimal:
 
 
 def apply_price(row: Row, body: dict[str, Any]) -> bool:
-    """Set the price fields of ``row`` from ``body`` (create or update). Returns True if changed."""
-    base = str(body.get("price_base_type") or row.get("price_base_type") or "HT").upper()
-    base = "TTC" if base == "TTC" else "HT"
+    """Set the price fields of ``row`` from ``body`` (create or update). Returns True if changed.
+
+    Prices are computed HT unless the base is ``TTC``; a base never sent stays ``""`` in the row,
+    like Dolibarr stores it (checked on a real 23.0.0-beta).
+    """
+    given = str(body.get("price_base_type") or row.get("price_base_type") or "").upper()
+    base = "TTC" if given == "TTC" else ("HT" if given else "")
     tva = as_decimal(body["tva_tx"]) if "tva_tx" in body else as_decimal(row.get("tva_tx"))
     before = (row.get("price"), row.get("price_ttc"), row.get("price_base_type"), row.get("tva_tx"))
     factor = _tax_factor(tva)
@@ -151,7 +159,8 @@ def serialize_product(state: DolibarrState, row: Row, *, include_stock: bool = F
         "id": str(row["id"]), "entity": "1", "array_options": array_options_out(state, "product", row.get("array_options")),
         "ref": row["ref"], "ref_ext": row.get("ref_ext"), "status": str(row["status"]),
         "barcode_type": fmt_int(row.get("barcode_type")), "note_public": row.get("note_public"),
-        "note_private": row.get("note_private"), "date_creation": row["datec"], "date_modification": row["tms"],
+        "note_private": row.get("note_private"), "date_creation": row["datec"],
+        "date_modification": modification_stamp(row),
         "label": row["label"], "description": row.get("description") or "", "type": str(row["type"]),
         "price": fmt_amount(row["price"]), "price_ttc": fmt_amount(row["price_ttc"]),
         "price_min": fmt_amount(row["price_min"]), "price_min_ttc": fmt_amount(row["price_min_ttc"]),
@@ -166,9 +175,11 @@ def serialize_product(state: DolibarrState, row: Row, *, include_stock: bool = F
         out[key] = num_str(row.get(key))
         units = row.get(f"{key}_units")
         out[f"{key}_units"] = 0 if units is None else str(units)  # never-written units print as int 0
+    per_warehouse = stock.stock_by_warehouse(state, row["id"])
+    total = sum(per_warehouse.values(), Decimal(0))
+    # without includestockdata: the llx_product.stock column, NULL until the first movement (real 23.0.0-beta)
+    out["stock_reel"] = num_str(total) if per_warehouse else None
     if include_stock:
-        per_warehouse = stock.stock_by_warehouse(state, row["id"])
-        total = sum(per_warehouse.values(), Decimal(0))
         out["stock_reel"] = total
         out["stock_theorique"] = total
         out["stock_warehouse"] = {str(wid): {"real": num_str(qty), "id": str(wid)}
@@ -228,6 +239,7 @@ def create_product(call: Call) -> int:
     if find_product_by_ref(state, str(body["ref"])) is not None:
         raise ApiError(500, "Error creating product", "ErrorProductAlreadyExists")
     row = new_product_row(state, body)
+    note_extrafields_write(state, "product", row, body.get("array_options"), update=False)
     barcode = row.get("barcode")
     if barcode and any(p.get("barcode") == barcode for p in state.table("products").values()):
         state.next_id("products")  # the failed INSERT consumed an auto-increment value
@@ -279,13 +291,14 @@ def update_product(call: Call) -> Any:
             text = "Error : ErrorProductAlreadyExists"
             raise ApiError(500, "Error updating product", text, text)
     _assign_fields(state, row, body)
+    note_extrafields_write(state, "product", row, None, update=True)
     for key in _DIMENSIONS:  # an update writes every column back: unset units become 0
         if row.get(f"{key}_units") is None:
             row[f"{key}_units"] = 0
     price_changed = False
     if _has_price_fields(body):
         snapshot = dict(row)
-        price_changed = apply_price(row, {"price_base_type": row.get("price_base_type") or "HT", **body})
+        price_changed = apply_price(row, body)
         if not price_changed:
             row.update({k: snapshot[k] for k in ("price", "price_ttc", "price_min", "price_min_ttc")})
     row["tms"] = state.now()

@@ -2,7 +2,9 @@
 
 Create requires ``lastname`` (400 "lastname field missing"); ``GET /contacts/{id}``,
 ``/contacts/email/{email}``, list with ``thirdparty_ids`` (``[]`` when empty), ``PUT`` answers
-the full object (with ``trackid``), ``DELETE``. Trigger: ``CONTACT_CREATE``.
+the full object (with ``trackid``), ``DELETE``. Trigger: ``CONTACT_CREATE``. Checked on a real
+23.0.0-beta: emails are stored lowercased; unset ``firstname``/``address``/``zip``/``town``/
+``civility*``/``country_code`` read back as ``""``; no ``gender`` member without a civility.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dolisync.emulators.dolibarr.com_common import (
 from dolisync.emulators.dolibarr.core import (
     ApiError, Call, DolibarrRouter, ListQuery, as_int, as_str, fmt_int, list_answer, success,
 )
-from dolisync.emulators.dolibarr.setup_api import array_options_in, array_options_out, extrafield_columns
+from dolisync.emulators.dolibarr.setup_api import (
+    array_options_in, array_options_out, extrafield_columns, modification_stamp, note_extrafields_write,
+)
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 
 __all__ = ["register", "serialize_contact", "contact_columns"]
@@ -42,6 +46,8 @@ def _apply_body(state: DolibarrState, row: Row, body: dict[str, Any]) -> None:
     for name in _TEXT_FIELDS:
         if name in body:
             row[name] = as_str(body[name])
+    if row.get("email"):  # Dolibarr lowercases every email it stores (CommonPeople::setUpperOrLowerCase)
+        row["email"] = str(row["email"]).lower()
     if "socid" in body:
         row["socid"] = as_int(body["socid"], None)
     for name in ("statut", "status"):
@@ -67,6 +73,7 @@ def create_contact(call: Call) -> int:
     row: Row = {"statut": 1, "array_options": {}, "datec": now, "tms": None, "socid": None, "country_id": None,
                 "email": None, "address": None, "zip": None, "town": None}
     _apply_body(state, row, body)
+    note_extrafields_write(state, "socpeople", row, body.get("array_options"), update=False)
     new_id = state.insert("contacts", row)
     fire(state, "CONTACT_CREATE", row, caller_context(body), undo=lambda: state.delete("contacts", new_id))
     return new_id
@@ -97,7 +104,9 @@ def update_contact(call: Call) -> dict[str, Any]:
     """``PUT /contacts/{id}`` -> the full object (with ``trackid``, without ``gender``)."""
     row = _get_row(call)
     _apply_body(call.state, row, call.body_dict())
+    note_extrafields_write(call.state, "socpeople", row, None, update=True)
     row["tms"] = call.state.now()
+    row["photo"] = row.get("photo") or ""  # written back as "" by the update
     out = serialize_contact(call.state, row)
     out.pop("actiontypecode", None)
     out.pop("gender", None)
@@ -151,13 +160,16 @@ def serialize_contact(state: DolibarrState, row: Row) -> dict[str, Any]:
         "id": str(row["id"]), "entity": "1", "array_options": array_options_out(state, "socpeople", row.get("array_options")),
         "ref": str(row["id"]), "ref_ext": row.get("ref_ext"), "statut": fmt_int(row.get("statut", 1)),
         "status": fmt_int(row.get("statut", 1)), "country_id": fmt_int(row.get("country_id")),
-        "country_code": country["code"] if country else None, "note_public": row.get("note_public"),
-        "note_private": row.get("note_private"), "lastname": row.get("lastname"), "firstname": row.get("firstname"),
-        "civility_code": civility_code, "date_creation": row.get("datec"),
-        "date_modification": row.get("tms") if row.get("tms") else "", "user_creation_id": "1",
-        "user_modification_id": "1", "civility": civility or None, "gender": gender or None,
+        "country_code": country["code"] if country else "", "note_public": row.get("note_public"),
+        "note_private": row.get("note_private"), "lastname": row.get("lastname"),
+        "firstname": row.get("firstname") or "", "civility_code": civility_code or "",
+        "date_creation": row.get("datec"),
+        "date_modification": modification_stamp(row), "user_creation_id": "1",
+        "user_modification_id": "1", "civility": civility or "", "gender": gender or None,
+        "photo": row.get("photo"),
         "name_alias": thirdparty.get("name_alias") or "" if thirdparty else "",
-        "address": row.get("address"), "zip": row.get("zip"), "town": row.get("town"), "poste": row.get("poste") or "",
+        "address": row.get("address") or "", "zip": row.get("zip") or "", "town": row.get("town") or "",
+        "poste": row.get("poste") or "",
         "socid": fmt_int(row.get("socid")), "fk_soc": fmt_int(row.get("socid")),
         "socname": thirdparty.get("name") if thirdparty else None, "email": email or "", "mail": email or "",
         "phone_pro": row.get("phone_pro") or "", "phone_perso": row.get("phone_perso") or "",
@@ -165,4 +177,6 @@ def serialize_contact(state: DolibarrState, row: Row) -> dict[str, Any]:
         "birthday": row.get("birthday") or "", "default_lang": row.get("default_lang"),
         "fk_prospectlevel": "", "stcomm_id": "0", "statut_commercial": "Never contacted",
     })
+    if not gender:  # the real one has no ``gender`` member at all without a civility
+        out.pop("gender", None)
     return out

@@ -328,7 +328,8 @@ def _created_from_order_header(state: DolibarrState, invoice: Row, order: Row, n
         "id": invoice["id"], "entity": 1, "array_options": array_options_out(state, "commande", order.get("array_options")),
         "linkedObjectsIds": {"commande": {str(link_id): str(order["id"])}}, "origin_type": "commande",
         "origin_id": str(order["id"]), "ref": invoice["ref"], "ref_ext": invoice.get("ref_ext"), "statut": 0,
-        "status": 0, "mode_reglement_id": fmt_int(invoice.get("mode_reglement_id") or None),
+        "status": 0,
+        "mode_reglement_id": fmt_int(invoice["mode_reglement_id"]) if invoice.get("mode_reglement_id") else 0,
         "cond_reglement_id": invoice.get("cond_reglement_id") or 0, "fk_multicurrency": 0,
         "multicurrency_code": invoice.get("multicurrency_code"), "multicurrency_tx": _number(invoice["multicurrency_tx"]),
         "multicurrency_total_ht": floats["multicurrency_total_ht"],
@@ -339,8 +340,9 @@ def _created_from_order_header(state: DolibarrState, invoice: Row, order: Row, n
         "total_localtax2": _number(totals.total_localtax2), "total_ttc": _number(totals.total_ttc),
         "date_creation": invoice["datec"], "user_creation_id": "1", "specimen": 0, "type": invoice["type"],
         "socid": str(invoice["socid"]), "date": now, "date_lim_reglement": now, "dispute_status": 0,
-        "ref_client": invoice.get("ref_client"), "fk_incoterms": "0", "location_incoterms": "", "fk_user_author": "1",
-        "delivery_date": "", "ref_customer": invoice.get("ref_client"), "pos_print_counter": 0,
+        "ref_client": invoice.get("ref_client") or "", "fk_incoterms": "0", "location_incoterms": "",
+        "fk_user_author": "1", "delivery_date": "", "ref_customer": invoice.get("ref_client") or "",
+        "pos_print_counter": 0,
         "email_sent_counter": 0, "source": 0,
     })
     return answer
@@ -424,7 +426,9 @@ async def validate_invoice(call: Call) -> Any:
     invoice["last_main_doc"] = None
     if paid_of(state, invoice):
         mark_paid_if_settled(state, invoice)
-    return _with_trackid(serialize_invoice(state, invoice), invoice)
+    out = _with_trackid(serialize_invoice(state, invoice), invoice)
+    out["linkedObjectsIds"] = None  # links are not loaded by the action (even from an order: real 23.0.0-beta)
+    return out
 
 
 def _with_trackid(out: dict[str, Any], invoice: Row) -> dict[str, Any]:
@@ -434,8 +438,10 @@ def _with_trackid(out: dict[str, Any], invoice: Row) -> dict[str, Any]:
 
 
 def set_to_draft(call: Call) -> dict[str, Any]:
-    """``POST /invoices/{id}/settodraft`` (accepted even on a paid invoice)."""
+    """``POST /invoices/{id}/settodraft`` (accepted even on a paid invoice; 304 on a draft)."""
     invoice = get_invoice_row(call.state, call.params["id"])
+    if invoice["statut"] == DRAFT:
+        return not_modified()  # type: ignore[return-value]
     invoice["statut"] = DRAFT
     out = _with_trackid(serialize_invoice(call.state, invoice), invoice)
     out["online_payment_url"] = None
@@ -451,14 +457,19 @@ def set_to_paid(call: Call) -> dict[str, Any]:
         return not_modified()  # type: ignore[return-value]
     invoice.update({"statut": PAID, "paye": 1})
     fire(state, "BILL_PAYED", invoice, {})
-    return _with_trackid(serialize_invoice(state, invoice), invoice)
+    out = _with_trackid(serialize_invoice(state, invoice), invoice)
+    out.update(online_payment_url=None, linkedObjectsIds=None)  # as a real 23.0.0-beta answers
+    return out
 
 
 def set_to_unpaid(call: Call) -> dict[str, Any]:
-    """``POST /invoices/{id}/settounpaid``."""
+    """``POST /invoices/{id}/settounpaid``: always accepted; no ``trackid`` in the answer (real 23.0.0-beta)."""
     invoice = get_invoice_row(call.state, call.params["id"])
     invoice.update({"statut": UNPAID, "paye": 0})
-    return _with_trackid(serialize_invoice(call.state, invoice), invoice)
+    out = serialize_invoice(call.state, invoice)
+    out.update(online_payment_url=None, linkedObjectsIds=None, actiontypecode=None)
+    out.pop("trackid", None)
+    return out
 
 
 # ---- serialization -----------------------------------------------------------------------------------

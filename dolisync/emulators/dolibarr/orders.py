@@ -437,9 +437,9 @@ def set_invoiced(call: Call) -> Any:
 
 
 def reopen_order(call: Call) -> Any:
-    """``POST /orders/{id}/reopen`` -> ``1`` (back to validated)."""
+    """``POST /orders/{id}/reopen`` -> ``1`` (closed back to validated); 304 unless the order is closed."""
     order = get_order_row(call.state, call.params["id"])
-    if order["statut"] == VALIDATED:
+    if order["statut"] != CLOSED:
         return not_modified()
     order["statut"] = VALIDATED
     order["billed"] = 0
@@ -447,8 +447,10 @@ def reopen_order(call: Call) -> Any:
 
 
 def set_to_draft(call: Call) -> Any:
-    """``POST /orders/{id}/settodraft`` -> status 0, the final ref kept."""
+    """``POST /orders/{id}/settodraft`` -> status 0, the final ref kept; 304 on a draft."""
     order = get_order_row(call.state, call.params["id"])
+    if order["statut"] == DRAFT:
+        return not_modified()
     order["statut"] = DRAFT
     out = serialize_order(call.state, order)
     out["online_payment_url"] = None
@@ -456,6 +458,17 @@ def set_to_draft(call: Call) -> Any:
 
 
 # ---- serialization ----------------------------------------------------------------------------------
+def _linked_objects(state: DolibarrState, order: Row) -> dict[str, dict[str, str]]:
+    """``linkedObjectsIds`` of an order: ``{type: {link rowid: object id}}`` for its invoices and shipments."""
+    links = [(int(link), "facture", str(inv)) for link, inv in order.get("invoice_links") or []]
+    links += [(int(row["link_id"]), "shipping", str(row["id"])) for row in state.table("shipments").values()
+              if row["order_id"] == order["id"] and row.get("link_id") is not None]
+    grouped: dict[str, dict[str, str]] = {}
+    for link, kind, object_id in sorted(links):
+        grouped.setdefault(kind, {})[str(link)] = object_id
+    return grouped
+
+
 def _online_payment_url(kind: str, ref: str) -> str:
     return f"http://127.0.0.1:8080/public/payment/newpayment.php?source={kind}&ref={quote(ref, safe='')}"
 
@@ -481,8 +494,7 @@ def serialize_order(state: DolibarrState, order: Row) -> dict[str, Any]:
     out.update({
         "id": str(order["id"]), "entity": "1",
         "array_options": array_options_out(state, "commande", order.get("array_options")),
-        "linkedObjectsIds": {"facture": {str(link): str(inv) for link, inv in order["invoice_links"]}}
-        if order.get("invoice_links") else [],
+        "linkedObjectsIds": _linked_objects(state, order) or [],
         "ref": order["ref"], "ref_ext": order.get("ref_ext"), "statut": str(order["statut"]),
         "status": str(order["statut"]), "mode_reglement_id": fmt_int(order.get("mode_reglement_id")),
         "cond_reglement_id": fmt_int(order.get("cond_reglement_id")),

@@ -25,7 +25,8 @@ from dolisync.emulators.dolibarr.core import (
 )
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 
-__all__ = ["register", "array_options_out", "array_options_in", "extrafield_columns", "extrafield_names"]
+__all__ = ["register", "array_options_out", "array_options_in", "extrafield_columns", "extrafield_names",
+           "note_extrafields_write", "modification_stamp"]
 
 _ES_VAT = (("171", "0", "0", "3"), ("173", "4", "0.5", "3"), ("172", "10", "1.4", "3"), ("174", "21", "5.2", "3"))
 _ES_NOTES = {"0": "VAT rate 0", "4": "VAT rate - super-reduced", "10": "VAT rate - reduced", "21": "VAT rate - standard"}
@@ -37,6 +38,26 @@ def extrafield_names(state: DolibarrState, elementtype: str) -> list[str]:
     rows = [r for r in state.table("extrafields").values() if r["elementtype"] == elementtype]
     rows.sort(key=lambda r: (as_int(r.get("pos"), 0), r["id"]))
     return [r["attrname"] for r in rows]
+
+
+def note_extrafields_write(state: DolibarrState, elementtype: str, row: Row, given: Any, *, update: bool) -> None:
+    """Remember that Dolibarr wrote the object's row of ``llx_<element>_extrafields``.
+
+    Nothing is written while ``elementtype`` has no extrafield. A create writes the row when its body
+    carries a non-empty ``array_options``; an update (the API fetches the object first, so its
+    ``array_options`` holds every defined field) always does. See :func:`modification_stamp`.
+    """
+    if extrafield_names(state, elementtype) and (update or (isinstance(given, dict) and bool(given))):
+        row["extrafields_row"] = True
+
+
+def modification_stamp(row: Row) -> Any:
+    """``date_modification`` of products, thirdparties and contacts.
+
+    Dolibarr reads it as ``GREATEST(t.tms, ef.tms)``: NULL, printed ``""``, while the object has no
+    extrafields row (checked on a real 23.0.0-beta without extrafields, and in the recorded samples).
+    """
+    return row.get("tms") if row.get("extrafields_row") else ""
 
 
 def array_options_out(state: DolibarrState, elementtype: str, stored: dict[str, Any] | None) -> Any:

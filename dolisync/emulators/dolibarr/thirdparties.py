@@ -1,12 +1,14 @@
 """``/thirdparties``: customers (API.md §5.1).
 
-Behaviour reproduced: create requires ``name``; ``code_client`` ``"-1"``/``"auto"`` numbers
-``CU{yymm}-{nnnnn}``, nothing leaves it null, any other value is refused (500
-``ErrorBadCustomerCodeSyntax``); unknown ``country_code`` -> 404; no duplicate detection;
+Behaviour reproduced: create requires ``name``; for a customer (``client`` 1/2/3) ``code_client``
+``"-1"``/``"auto"`` numbers ``CU{yymm}-{nnnnn}``, nothing leaves it null, any other value is refused
+(500 ``ErrorBadCustomerCodeSyntax``); when ``client`` is 0 the code is neither checked nor stored
+(null; checked on a real 23.0.0-beta); unknown ``country_code`` -> 404; no duplicate detection;
 ``multicurrency_code`` dropped unless the currency is enabled; ``GET /email/{email}`` gives a
 blank object when ambiguous; the list answers 404 when empty; ``PUT`` returns the full object
 (plus ``socid``/``trackid`` like the real one); ``DELETE`` 409 when orders/invoices use it;
-category links are not type-checked. Triggers: ``COMPANY_CREATE``, ``COMPANY_MODIFY``.
+category links are not type-checked; emails are stored lowercased (real 23.0.0-beta). Triggers:
+``COMPANY_CREATE``, ``COMPANY_MODIFY``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from dolisync.emulators.dolibarr.core import (
     ApiError, Call, DolibarrRouter, ListQuery, as_int, as_str, fmt_int, list_answer, success,
 )
 from dolisync.emulators.dolibarr.cat_categories import categories_of, link_object, short_category, unlink_object
-from dolisync.emulators.dolibarr.setup_api import array_options_in, array_options_out, extrafield_columns
+from dolisync.emulators.dolibarr.setup_api import (
+    array_options_in, array_options_out, extrafield_columns, modification_stamp, note_extrafields_write,
+)
 from dolisync.emulators.dolibarr.state import DolibarrState, Row
 
 __all__ = ["register", "serialize_thirdparty", "thirdparty_columns"]
@@ -54,6 +58,8 @@ def _apply_body(state: DolibarrState, row: Row, body: dict[str, Any]) -> None:
     for name in _TEXT_FIELDS:
         if name in body:
             row[name] = as_str(body[name])
+    if row.get("email"):  # Dolibarr lowercases every email it stores (CommonPeople::setUpperOrLowerCase)
+        row["email"] = str(row["email"]).lower()
     if "country_code" in body and body["country_code"] not in (None, ""):
         country = country_by_code(body["country_code"])
         if country is None:
@@ -72,6 +78,11 @@ def _apply_body(state: DolibarrState, row: Row, body: dict[str, Any]) -> None:
         row["multicurrency_code"] = code if _enabled_currency(state, code) else row.get("multicurrency_code") or ""
     if "array_options" in body:
         row["array_options"] = array_options_in(state, "societe", body["array_options"], row.get("array_options"))
+
+
+def _is_customer(row: Row) -> bool:
+    """Dolibarr checks and stores ``code_client`` only for customers/prospects (``client`` != 0)."""
+    return as_int(row.get("client"), 0) != 0
 
 
 def _new_customer_code(state: DolibarrState, now: int) -> str:
@@ -94,8 +105,9 @@ def create_thirdparty(call: Call) -> int:
         "name_alias": "", "typent_id": 0, "typent_code": None,
     }
     _apply_body(state, row, body)
+    note_extrafields_write(state, "societe", row, body.get("array_options"), update=False)
     code = body.get("code_client")
-    if code not in (None, ""):
+    if code not in (None, "") and _is_customer(row):
         if str(code) not in ("-1", "auto"):
             raise ApiError(500, "Error creating thirdparty", "", "ErrorBadCustomerCodeSyntax")
         row["code_client"] = _new_customer_code(state, now)
@@ -135,7 +147,8 @@ def update_thirdparty(call: Call) -> dict[str, Any]:
     state = call.state
     before = dict(row)
     _apply_body(state, row, body)
-    if body.get("code_client") in ("-1", "auto") and not row.get("code_client"):
+    note_extrafields_write(state, "societe", row, None, update=True)
+    if body.get("code_client") in ("-1", "auto") and not row.get("code_client") and _is_customer(row):
         row["code_client"] = _new_customer_code(state, state.now())
     row["tms"] = state.now()
 
@@ -287,13 +300,13 @@ def serialize_thirdparty(state: DolibarrState, row: Row) -> dict[str, Any]:
     out.update({
         "id": str(row["id"]), "array_options": array_options_out(state, "societe", row.get("array_options")),
         "ref": row.get("name"), "ref_ext": row.get("ref_ext"), "status": fmt_int(row.get("status", 1)),
-        "country_id": fmt_int(country_id), "country_code": (country_by_id(country_id) or {}).get("code"),
+        "country_id": fmt_int(country_id), "country_code": (country_by_id(country_id) or {}).get("code") or "",
         "state_id": fmt_int(row.get("state_id")),
         "mode_reglement_id": fmt_int(row.get("mode_reglement_id") or None),
         "cond_reglement_id": fmt_int(row.get("cond_reglement_id") or None),
         "fk_multicurrency": fmt_int(currency_id), "multicurrency_code": currency,
         "note_public": row.get("note_public"), "note_private": row.get("note_private"),
-        "name": row.get("name"), "date_creation": row.get("datec"), "date_modification": row.get("tms"),
+        "name": row.get("name"), "date_creation": row.get("datec"), "date_modification": modification_stamp(row),
         "user_creation_id": "1", "user_modification_id": "1",
         "name_alias": row.get("name_alias") or "", "phone": row.get("phone"), "phone_mobile": row.get("phone_mobile"),
         "fax": row.get("fax"), "email": row.get("email"), "url": row.get("url"), "barcode": row.get("barcode"),
@@ -302,7 +315,7 @@ def serialize_thirdparty(state: DolibarrState, row: Row) -> dict[str, Any]:
         "tva_intra": row.get("tva_intra") or "", "typent_id": str(row.get("typent_id") or 0),
         "client": str(row.get("client") or 0), "fournisseur": str(row.get("fournisseur") or 0),
         "code_client": row.get("code_client"), "default_lang": row.get("default_lang"),
-        "address": row.get("address"), "zip": row.get("zip"), "town": row.get("town"),
+        "address": row.get("address") or "", "zip": row.get("zip"), "town": row.get("town"),
         "fk_account": "0", "model_pdf": "", "status_prospect_label": "Never contacted", "stcomm_id": "0",
         "fk_incoterms": "0", "fk_prospectlevel": "", "effectif": "", "forme_juridique": "", "birth": "",
         "tva_assuj": "1", "localtax1_assuj": "1" if state.setup.localtax1_on else "0",

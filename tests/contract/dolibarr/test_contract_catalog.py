@@ -40,6 +40,20 @@ async def test_product_found_back_by_ref_ext_and_updated(dolibarr: httpx.AsyncCl
     assert gone.status_code == 404 and gone.json()["error"]["code"] == 404
 
 
+async def test_product_defaults_before_price_base_and_stock(dolibarr: httpx.AsyncClient, prefix: str) -> None:
+    """Checked on a real 23.0.0-beta: no base sent stays "", ``stock_reel`` is NULL until a movement."""
+    product_id = await _create_product(dolibarr, f"{prefix}-N", price=10, tva_tx=20)
+    warehouse = int((await dolibarr.post("/warehouses", json={"label": f"{prefix}-N", "statut": 1})).json())
+    body = (await dolibarr.get(f"/products/{product_id}")).json()
+    assert (body["price_base_type"], body["price_ttc"], body["stock_reel"]) == ("", "12.00000000", None)
+    assert body["date_modification"] == ""  # GREATEST(p.tms, pef.tms) is NULL without an extrafields row
+    updated = (await dolibarr.put(f"/products/{product_id}", json={"price": 11})).json()
+    assert (updated["price_base_type"], updated["price"], updated["price_ttc"]) == ("", "11.00000000", "13.20000000")
+    moved = await dolibarr.post("/stockmovements", json={"product_id": product_id, "warehouse_id": warehouse, "qty": 5})
+    assert moved.status_code == 200, moved.text
+    assert (await dolibarr.get(f"/products/{product_id}")).json()["stock_reel"] == "5"
+
+
 async def test_ttc_create_needs_price_ttc(dolibarr: httpx.AsyncClient, prefix: str) -> None:
     wrong = await _create_product(dolibarr, f"{prefix}-W", price=12, price_base_type="TTC", tva_tx=20)
     right = await _create_product(dolibarr, f"{prefix}-R", price_ttc=12, price_base_type="TTC", tva_tx=20)
@@ -69,10 +83,29 @@ async def test_category_link_unlink(dolibarr: httpx.AsyncClient, prefix: str) ->
         await dolibarr.delete(f"/categories/{category_id}/objects/product/{product_id}")
         assert (await dolibarr.get(f"/products/{product_id}/categories")).json() == []
         renamed = await dolibarr.put(f"/categories/{category_id}", json={"label": f"{prefix} renamed"})
-        assert renamed.json()["ref_ext"] == ""  # reset when not sent again
+        assert (renamed.json()["label"], renamed.json()["ref_ext"]) == (f"{prefix} renamed", "x")  # kept when not sent
+        cleared = await dolibarr.put(f"/categories/{category_id}", json={"ref_ext": ""})
+        assert (cleared.json()["label"], cleared.json()["ref_ext"]) == (f"{prefix} renamed", "")
     finally:
         await dolibarr.delete(f"/products/{product_id}")
         await dolibarr.delete(f"/categories/{category_id}")
+
+
+async def test_deleting_a_linked_category_unlinks(dolibarr: httpx.AsyncClient, prefix: str) -> None:
+    """Checked on a real 23.0.0-beta whose ``llx_categorie_project_task`` exists (see conftest)."""
+    parent = int((await dolibarr.post("/categories", json={"label": f"{prefix} top", "type": "product"})).json())
+    child = int((await dolibarr.post("/categories", json={"label": f"{prefix} sub", "type": "product",
+                                                          "fk_parent": parent})).json())
+    product_id = await _create_product(dolibarr, f"{prefix}-L")
+    try:
+        await dolibarr.post(f"/categories/{parent}/objects/product/{product_id}")
+        deleted = await dolibarr.delete(f"/categories/{parent}")
+        assert deleted.status_code == 200 and deleted.json()["success"]["code"] == 200
+        assert (await dolibarr.get(f"/products/{product_id}/categories")).json() == []
+        assert (await dolibarr.get(f"/categories/{child}")).json()["fk_parent"] == 0  # moved up one level
+    finally:
+        await dolibarr.delete(f"/products/{product_id}")
+        await dolibarr.delete(f"/categories/{child}")
 
 
 async def test_attributes_and_variants(dolibarr: httpx.AsyncClient, prefix: str) -> None:
@@ -164,6 +197,8 @@ async def test_error_shapes(dolibarr: httpx.AsyncClient) -> None:
     assert "parenthesis" in unbalanced.json()["error"]["message"]
     waf = await dolibarr.get("/products/ref_ext/ps:1:42")
     assert waf.status_code == 403 and waf.headers["content-type"].startswith("text/html")
+    no_resource = await dolibarr.get("/")
+    assert no_resource.status_code == 404 and no_resource.json()["error"]["code"] == 404
     unknown = await dolibarr.get("/nosuchresource")
     assert unknown.status_code == 501 and "API not found" in unknown.text
     not_numeric = await dolibarr.get("/products/abc")

@@ -58,8 +58,15 @@ async def test_thirdparty_numbered_and_found_by_email_and_ref_ext(dolibarr: http
                                                   params={"sqlfilters": f"(t.ref_ext:=:'ps:1:{prefix}')"}))
         assert [t["id"] for t in by_ref_ext] == [str(socid)]
         assert (await _ok(await dolibarr.get(f"/thirdparties/email/{email}")))["id"] == str(socid)
-        refused = await dolibarr.post("/thirdparties", json={"name": f"{prefix} bad", "code_client": "MANUAL-1"})
+        refused = await dolibarr.post("/thirdparties", json={"name": f"{prefix} bad", "client": 1,
+                                                             "code_client": "MANUAL-1"})
         assert refused.status_code == 500 and "ErrorBadCustomerCodeSyntax" in refused.text
+        # not a customer (client 0): the code is neither checked nor stored
+        not_customer = int(await _ok(await dolibarr.post("/thirdparties", json={"name": f"{prefix} lead",
+                                                                                 "code_client": "MANUAL-1"})))
+        stored = await _ok(await dolibarr.get(f"/thirdparties/{not_customer}"))
+        await dolibarr.delete(f"/thirdparties/{not_customer}")
+        assert (stored["client"], stored["code_client"]) == ("0", None)
         none = await dolibarr.get("/thirdparties", params={"sqlfilters": f"(t.email:=:'none-{email}')"})
         assert none.status_code == 404
     finally:
@@ -115,6 +122,7 @@ async def test_createfromorder_then_validate_and_pay(dolibarr: httpx.AsyncClient
 
     validated = await _ok(await dolibarr.post(f"/invoices/{invoice_id}/validate", json={"idwarehouse": 0}))
     assert re.fullmatch(r"FA\d{4}-\d{4}", validated["ref"])
+    assert validated["linkedObjectsIds"] is None  # the action answer does not load the order link
     assert (await dolibarr.post(f"/invoices/{invoice_id}/validate", json={})).status_code == 304
 
     lines_before = await _ok(await dolibarr.get(f"/bankaccounts/{account}/lines"))
@@ -153,3 +161,55 @@ async def test_direct_invoice_credit_note_numbering(dolibarr: httpx.AsyncClient,
     assert re.fullmatch(r"AV\d{4}-\d{4}", credit["ref"])
     assert _decimal(credit["total_ttc"]) == -add_line(LineInput(qty=Decimal(1), unit_price=Decimal(27),
                                                                 vat_rate=Decimal(20))).total_ttc
+
+
+async def test_order_status_transitions_and_links(dolibarr: httpx.AsyncClient, prefix: str) -> None:
+    """Checked on a real 23.0.0-beta: reopen only from closed, settodraft twice is 304, shipments are linked."""
+    socid = await _thirdparty(dolibarr, prefix)
+    warehouse = int(await _ok(await dolibarr.post("/warehouses", json={"label": f"{prefix}-W", "statut": 1})))
+    product = int(await _ok(await dolibarr.post("/products", json={"ref": f"{prefix}-O", "label": "o", "price": 10,
+                                                                   "tva_tx": 20, "status": 1})))
+    line = {"fk_product": product, "qty": 2, "subprice": 10, "tva_tx": 20, "product_type": 0}
+    order_id = int(await _ok(await dolibarr.post("/orders", json={"socid": socid, "date": DATE, "lines": [line]})))
+    assert (await dolibarr.post(f"/orders/{order_id}/reopen")).status_code == 304  # draft
+    assert (await dolibarr.post(f"/orders/{order_id}/settodraft", json={"idwarehouse": -1})).status_code == 304
+    await _ok(await dolibarr.post(f"/orders/{order_id}/validate", json={"idwarehouse": 0}))
+    assert (await dolibarr.post(f"/orders/{order_id}/reopen")).status_code == 304  # validated, not closed
+    shipment_id = int(await _ok(await dolibarr.post(f"/orders/{order_id}/shipment/{warehouse}")))
+    closed = await _ok(await dolibarr.post(f"/orders/{order_id}/close", json={"notrigger": 0}))
+    assert closed["statut"] == "3"
+    assert list((closed["linkedObjectsIds"] or {}).get("shipping", {}).values()) == [str(shipment_id)]
+    assert await _ok(await dolibarr.post(f"/orders/{order_id}/reopen")) == 1
+    assert (await _ok(await dolibarr.get(f"/orders/{order_id}")))["statut"] == "1"
+    draft = await _ok(await dolibarr.post(f"/orders/{order_id}/settodraft", json={"idwarehouse": -1}))
+    assert draft["statut"] == "0" and re.fullmatch(r"CO\d{4}-\d{4}", draft["ref"])  # the final ref is kept
+    await _ok(await dolibarr.post(f"/orders/{order_id}/validate", json={"idwarehouse": 0}))
+    created = await _ok(await dolibarr.post(f"/invoices/createfromorder/{order_id}"))
+    assert (created["ref_client"], created["mode_reglement_id"]) == ("", 0)  # nothing to copy from the order
+    invoice_id = int(created["id"])
+    assert (await dolibarr.post(f"/invoices/{invoice_id}/settodraft")).status_code == 304
+    linked = (await _ok(await dolibarr.get(f"/orders/{order_id}")))["linkedObjectsIds"]
+    assert (list(linked["facture"].values()), list(linked["shipping"].values())) == ([str(invoice_id)],
+                                                                                     [str(shipment_id)])
+    await dolibarr.delete(f"/invoices/{invoice_id}")
+
+
+async def test_emails_lowercased_and_unset_texts_empty(dolibarr: httpx.AsyncClient, prefix: str) -> None:
+    """Checked on a real 23.0.0-beta: stored emails are lowercased; unset contact texts read back as ""."""
+    mixed = f"Mixed.{prefix}@Example.ORG"
+    socid = await _thirdparty(dolibarr, prefix, email=mixed)
+    try:
+        thirdparty = await _ok(await dolibarr.get(f"/thirdparties/{socid}"))
+        assert (thirdparty["email"], thirdparty["address"]) == (mixed.lower(), "")
+        by_email = await _ok(await dolibarr.get("/thirdparties",
+                                                params={"sqlfilters": f"(t.email:=:'{mixed.lower()}')"}))
+        assert [t["id"] for t in by_email] == [str(socid)]
+        contact_id = int(await _ok(await dolibarr.post("/contacts", json={"lastname": prefix, "socid": socid,
+                                                                         "email": mixed})))
+        contact = await _ok(await dolibarr.get(f"/contacts/{contact_id}"))
+        await dolibarr.delete(f"/contacts/{contact_id}")
+        assert contact["email"] == mixed.lower() and "gender" not in contact
+        unset = ("firstname", "address", "zip", "town", "civility_code", "civility", "country_code")
+        assert {name: contact[name] for name in unset} == dict.fromkeys(unset, "")
+    finally:
+        await dolibarr.delete(f"/thirdparties/{socid}")
