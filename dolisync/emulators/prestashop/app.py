@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from dolisync.emulators.prestashop import images as image_handlers
 from dolisync.emulators.prestashop.body import parse_body
-from dolisync.emulators.prestashop.errors import PHP_ROOT, WsError, did_you_mean, param_error
+from dolisync.emulators.prestashop.errors import PHP_ROOT, PhpFatal, WsError, did_you_mean, param_error
 from dolisync.emulators.prestashop.listing import (
     apply_filters,
     apply_limit,
@@ -159,6 +159,8 @@ class _Emulator:
             )
         except WsError as exc:
             return error_response(exc, json_output, started, head=request.method == "HEAD")
+        except PhpFatal:  # production mode: the fatal error prints nothing
+            return Response(b"", status_code=500, headers={"Content-Type": "text/html; charset=utf-8"})
         except Exception as exc:  # noqa: BLE001 - a PrestaShop-shaped 500, never a traceback
             _LOG.exception("prestashop emulator: unexpected error on %s %s", request.method, request.url.path)
             error = WsError(500, [(3, f"[PHP Error] {type(exc).__name__}")])

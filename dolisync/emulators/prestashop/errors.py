@@ -1,13 +1,15 @@
 """Webservice errors as PrestaShop 8.2.1 reports them.
 
 Contract: raise :class:`WsError` anywhere in request handling; the app renders it as the XML or
-JSON error envelope with its status. ``php_warnings=True`` appends the four PHP 8 warnings that a
+JSON error envelope with its status. Raise :class:`PhpFatal` where the real shop dies on an
+uncaught PHP exception: the app answers HTTP 500 with an empty ``text/html`` body (production
+mode, ``display_errors`` off) and without the ``PSWS-Version`` header. ``php_warnings=True`` appends the four PHP 8 warnings that a
 production shop adds after every list-parameter error (and turns the status into 500).
 """
 
 from __future__ import annotations
 
-__all__ = ["WsError", "param_error", "did_you_mean", "PHP_ROOT", "levenshtein"]
+__all__ = ["WsError", "PhpFatal", "param_error", "did_you_mean", "PHP_ROOT", "levenshtein"]
 
 PHP_ROOT = "/var/www/prestashop"
 _LIST_WARNING = (
@@ -34,6 +36,10 @@ class WsError(Exception):
         self.www_authenticate = www_authenticate
         self.pre_auth = pre_auth
         self.sha1 = sha1
+
+
+class PhpFatal(Exception):
+    """An uncaught PHP exception in the real shop (``message`` is for logs only, never sent)."""
 
 
 def param_error(code: int, message: str) -> WsError:

@@ -314,6 +314,7 @@ class PrestaShopStore:
                     self.tables["stock_availables"].pop(int(stock["id"]), None)
                     self._index_remove("stock_availables", stock)
             self.recompute_product_stock(int(row.get("id_product") or 0))
+            self._refresh_default_attribute(int(row.get("id_product") or 0))
         return True
 
     def touch(self) -> None:
@@ -352,6 +353,8 @@ class PrestaShopStore:
             self._ensure_stock_row(int(row["id"]), 0)
         if resource == "combinations" and row.get("default_on") == "1":
             self._set_default_combination(row)
+        elif resource == "combinations":
+            self._refresh_default_attribute(int(row.get("id_product") or 0))
         if resource == "combinations" and created:
             id_product = int(row.get("id_product") or 0)
             product = self.get("products", id_product)
@@ -373,6 +376,24 @@ class PrestaShopStore:
         if product is not None:
             product["cache_default_attribute"] = str(combination["id"])
             product.pop("id_default_combination", None)
+
+    def _refresh_default_attribute(self, id_product: int) -> None:
+        """``Product::updateDefaultAttribute`` (run by every combination add/update/delete).
+
+        The product caches its ``default_on`` combination, else its lowest combination id, else 0.
+        """
+        product = self.get("products", id_product)
+        if product is None:
+            return
+        combos = [
+            c for c in self.index("combinations", "id_product").get(str(id_product), [])
+            if c.get("id_product") == str(id_product)
+        ]
+        default = next((c for c in combos if c.get("default_on") == "1"), None)
+        if default is None and combos:
+            default = min(combos, key=lambda c: int(c["id"]))
+        product["cache_default_attribute"] = str(default["id"]) if default is not None else "0"
+        product.pop("id_default_combination", None)
 
     def _ensure_stock_row(self, id_product: int, id_attribute: int) -> None:
         for stock in self.index("stock_availables", "id_product").get(str(id_product), []):

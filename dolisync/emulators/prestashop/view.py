@@ -88,7 +88,9 @@ def field_value(
 def _product_computed(store: PrestaShopStore, row: Row, name: str) -> str | None:
     if name == "id_default_combination" and "id_default_combination" not in row:
         combos = _product_combinations(store, row)
-        default = next((c for c in combos if c.get("default_on") == "1"), None)
+        default = next((c for c in combos if c.get("default_on") == "1"), None)  # Product::getDefaultAttribute
+        if default is None and combos:
+            default = min(combos, key=lambda c: int(c["id"]))
         return str(default["id"]) if default else "0"
     if name == "id_default_image" and "id_default_image" not in row:
         images = (row.get("associations") or {}).get("images") or []

@@ -21,7 +21,7 @@ from typing import Any
 from lxml import etree
 
 from dolisync.emulators.prestashop.body import element_text, multilang_value
-from dolisync.emulators.prestashop.errors import PHP_ROOT, WsError
+from dolisync.emulators.prestashop.errors import PHP_ROOT, PhpFatal, WsError
 from dolisync.emulators.prestashop.orders import validate_order
 from dolisync.emulators.prestashop.schema import FieldSpec, ResourceSpec
 from dolisync.emulators.prestashop.store import PrestaShopStore, Row
@@ -49,6 +49,9 @@ def slugify(text: str) -> str:
     """PrestaShop-like link_rewrite: ascii, lower case, non alphanumerics -> '-'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+_LINK_REWRITE = re.compile(r"^[_a-zA-Z0-9\-]+$")  # Validate::isLinkRewrite (accented URLs off)
 
 
 def _validation(message: str, multilang: bool = False) -> WsError:
@@ -348,9 +351,11 @@ def _apply_modifiers(
             )
         rewrite = dict(echo.get("link_rewrite") or {})
         if isinstance(names, dict):
-            for lang in langs:
+            for lang in langs:  # modifierWsLinkRewrite: generated when empty, cleaned when invalid
                 if not rewrite.get(lang):
                     rewrite[lang] = slugify(names.get(lang, ""))
+                elif not _LINK_REWRITE.match(str(rewrite[lang])):
+                    rewrite[lang] = slugify(str(rewrite[lang]))
         echo["link_rewrite"] = rewrite
     if spec.name == "products" and method == "POST":
         echo.setdefault("id_shop_default", "1")
@@ -387,6 +392,11 @@ def _business_checks(
                     500,
                     [(code, "The email is already used, please choose another one"), (46, "Unable to save resource")],
                 )
+    if spec.name == "order_histories" and method == "POST":
+        order = store.get("orders", _int_or_zero(echo.get("id_order")))
+        state = store.get("order_states", _int_or_zero(echo.get("id_order_state")))
+        if order is None or state is None:  # OrderHistory::changeIdOrderState throws, nothing is stored
+            raise PhpFatal("Invalid new order status")
     if spec.name == "stock_availables" and str(echo.get("depends_on_stock") or "0") == "1":
         raise WsError(
             500,
@@ -395,6 +405,11 @@ def _business_checks(
                 (46, "Unable to save resource"),
             ],
         )
+
+
+def _int_or_zero(value: Any) -> int:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _apply_associations(store: PrestaShopStore, spec: ResourceSpec, row: Row, item: etree._Element) -> None:

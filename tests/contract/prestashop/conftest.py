@@ -3,6 +3,22 @@
 The contract tests run against the emulator by default; when ``DOLISYNC_CONTRACT_PRESTASHOP_URL``
 and ``DOLISYNC_CONTRACT_PRESTASHOP_KEY`` are set they run against that real shop instead (Basic
 auth with the key as username; the key never appears in URLs).
+
+Checked against a real PrestaShop 8.2.1 (fresh CLI install with the demo fixtures, language en +
+fr, country FR, production mode, PS_MAIL_METHOD=3, one key with every method on every resource):
+every ``test_contract_*`` passes on both targets. Setup facts that matter when re-running it:
+
+* The suite needs write access (it creates prefixed products/combinations/images, deletes them,
+  and moves the newest order to another logable state) and the demo order states and options.
+* ``php -S`` with a router mapping ``/api/<url>`` to ``webservice/dispatcher.php?url=<url>`` is
+  enough; it adds an empty ``Content-Type`` header to bodyless answers (DELETE, 404) where nginx
+  may not, so the suite never asserts that header on bodyless answers.
+* An offline install fails on "Cannot download language pack": the installer only needs the
+  files ``translations/<iso>.gzip`` and ``translations/sf-<locale>.zip`` to exist.
+* A fresh install is not the captured reference shop: passwords, ``secure_key``, dates, address
+  ids and the first order's history/invoice/payment rows differ, and the emulator's reference
+  dataset holds empty stub rows for ids the captures only listed (taxes 2+, carriers 1/3/4 ...).
+  The suite therefore asserts behaviour on data it creates, never demo values beyond ids/states.
 """
 
 from __future__ import annotations

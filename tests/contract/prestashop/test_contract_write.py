@@ -205,3 +205,67 @@ async def test_image_replace_through_a_form_ps_method(shop: Target) -> None:
             assert binary.content == replacement
     finally:
         await delete(shop.client, "products", [id_product])
+
+
+async def test_post_cleans_an_invalid_link_rewrite(shop: Target) -> None:
+    extra = '<link_rewrite><language id="1">bad rewrite!</language><language id="2">Keep_This-1</language></link_rewrite>'
+    root = await create(shop.client, "products", product_body(shop.prefix, "4", "Slug EN", "Slug FR", extra))
+    id_ = text(root, "product/id")
+    try:
+        assert language(root, "product/link_rewrite", 1) == "bad-rewrite"  # Tools::str2url of the invalid one
+        assert language(root, "product/link_rewrite", 2) == "Keep_This-1"  # a valid one is kept as sent
+        got = xml(await shop.client.get(f"/api/products/{id_}"))
+        assert language(got, "product/link_rewrite", 1) == "bad-rewrite"
+        assert language(got, "product/link_rewrite", 2) == "Keep_This-1"
+    finally:
+        await delete(shop.client, "products", [id_])
+
+
+async def test_order_history_with_unknown_order_or_state_is_a_bare_500(shop: Target) -> None:
+    orders = xml(await shop.client.get("/api/orders", params={"sort": "[id_DESC]", "limit": "1"}))
+    id_order = orders.findall("orders/order")[0].get("id")
+    before = xml(await shop.client.get(f"/api/orders/{id_order}"))
+    params = {"filter[id_order]": f"[{id_order}]", "display": "[id]"}
+    histories = xml(await shop.client.get("/api/order_histories", params=params))
+    count = len(histories.findall("order_histories/order_history"))
+    for order, state in ((id_order, "999999"), ("999999999", "2")):
+        body = f"<prestashop><order_history><id_order>{order}</id_order><id_order_state>{state}</id_order_state></order_history></prestashop>"
+        response = await shop.client.post("/api/order_histories", content=body.encode())
+        # uncaught "Invalid new order status": production mode prints nothing, not even PSWS-Version
+        assert response.status_code == 500 and response.content == b""
+        assert response.headers["content-type"].startswith("text/html")
+        assert "psws-version" not in response.headers
+    histories = xml(await shop.client.get("/api/order_histories", params=params))
+    assert len(histories.findall("order_histories/order_history")) == count  # nothing stored
+    after = xml(await shop.client.get(f"/api/orders/{id_order}"))
+    assert text(after, "order/current_state") == text(before, "order/current_state")
+
+
+async def test_combination_writes_refresh_the_product_default(shop: Target) -> None:
+    root = await create(shop.client, "products", product_body(shop.prefix, "8", "Default EN", "Default FR"))
+    id_product = text(root, "product/id")
+    combos: list[str] = []
+    fields = {"display": "[id,cache_default_attribute,id_default_combination]"}
+
+    async def defaults() -> tuple[str, str]:
+        got = xml(await shop.client.get(f"/api/products/{id_product}", params=fields))
+        return text(got, "product/cache_default_attribute"), text(got, "product/id_default_combination")
+
+    try:
+        assert await defaults() == ("0", "0")
+        for index in range(2):  # no default_on sent: updateDefaultAttribute falls back to the lowest id
+            body = (
+                f"<prestashop><combination><id_product>{id_product}</id_product><minimal_quantity>1</minimal_quantity>"
+                f"<reference>{shop.prefix}-d{index}</reference></combination></prestashop>"
+            )
+            combos.append(text(await create(shop.client, "combinations", body.encode()), "combination/id"))
+        assert await defaults() == (combos[0], combos[0])
+        response = await shop.client.delete(f"/api/combinations/{combos[0]}")
+        assert response.status_code == 200
+        assert await defaults() == (combos[1], combos[1])
+        response = await shop.client.delete(f"/api/combinations/{combos[1]}")
+        assert response.status_code == 200
+        assert await defaults() == ("0", "0")
+    finally:
+        await delete(shop.client, "combinations", combos)
+        await delete(shop.client, "products", [id_product])
