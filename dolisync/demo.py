@@ -131,7 +131,7 @@ def _orders_available() -> bool:
 def _print_next_steps(console: Console, config: Path, shop_url: str, erp_url: str) -> None:
     console.print("\n[bold]Look at the result[/]")
     console.print(f"  dolisync -c {config} status          per shop and entity: last sync, counts, parked items")
-    console.print(f"  dolisync demo                               again: an incremental sync (no writes)")
-    console.print(f"  dolisync demo --keep-running                keep the emulators up and browse them:")
+    console.print("  dolisync demo                               again: an incremental sync (no writes)")
+    console.print("  dolisync demo --keep-running                keep the emulators up and browse them:")
     console.print(f"    curl -u KEY: '{shop_url}/api/products?display=\\[id,reference]&output_format=JSON'")
     console.print(f"    curl -H 'DOLAPIKEY: KEY' '{erp_url}/products?limit=5'   (keys in {config})")

@@ -20,13 +20,14 @@ from lxml import etree
 
 from dolisync.clients.errors import MalformedResponse, UnsafeXml
 
-__all__ = ["parse_xml", "element_to_item", "XLINK_HREF"]
+__all__ = ["parse_xml", "element_to_item", "safe_parser", "XLINK_HREF"]
 
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
-def _parser() -> etree.XMLParser:
-    # A new parser per call: lxml parsers are not thread-safe to share.
+def safe_parser() -> etree.XMLParser:
+    """An lxml parser that refuses DTDs, entities and network access (a new one per call: lxml
+    parsers are not thread-safe to share). Used for every XML body we read, ours or a client's."""
     return etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -44,7 +45,7 @@ def parse_xml(body: bytes, *, remote: str, resource: str, object_id: str | None)
     if b"<!doctype" in head or b"<!entity" in body.lower():
         raise UnsafeXml(remote=remote, resource=resource, object_id=object_id, detail="DOCTYPE/ENTITY refused")
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise MalformedResponse(
             remote=remote, resource=resource, object_id=object_id, detail=f"invalid XML ({exc.msg})"

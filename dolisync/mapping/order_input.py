@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from dolisync.mapping.errors import MappingError
+from dolisync.mapping.fields import as_flag, as_int, field_of
 from dolisync.mapping.money import to_decimal
 
 __all__ = ["ShopOrderLine", "ShopCartRule", "ShopOrder", "ProductKey"]
@@ -26,28 +27,8 @@ ProductKey = tuple[int, int]
 _ZERO = Decimal(0)
 
 
-def _get(item: Any, name: str, default: Any = None) -> Any:
-    if isinstance(item, Mapping):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
-def _int(value: Any) -> int:
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        return int(value)
-    return int(str(value).strip() or 0)
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip() not in ("", "0", "false", "False")
-
-
 def _money(item: Any, name: str, entity: str, source_id: object) -> Decimal:
-    raw = _get(item, name, None)
+    raw = field_of(item, name, None)
     try:
         return to_decimal(raw)
     except ValueError:
@@ -56,15 +37,15 @@ def _money(item: Any, name: str, entity: str, source_id: object) -> Decimal:
 
 def _tax_ids(detail: Any) -> tuple[int, ...]:
     """Ids of ``associations/taxes`` from a record (``list[int]``) or a raw row (``[{"id": "1"}]``)."""
-    assoc = _get(detail, "associations", None)
+    assoc = field_of(detail, "associations", None)
     if assoc is None:
         return ()
-    taxes = _get(assoc, "taxes", None) or ()
+    taxes = field_of(assoc, "taxes", None) or ()
     out: list[int] = []
     for item in taxes:
-        value = _get(item, "id", None) if isinstance(item, Mapping) else item
+        value = field_of(item, "id", None) if isinstance(item, Mapping) else item
         if value not in (None, ""):
-            out.append(_int(value))
+            out.append(as_int(value))
     return tuple(out)
 
 
@@ -96,17 +77,17 @@ class ShopOrderLine:
     @classmethod
     def from_row(cls, detail: Any, order_id: object = "?") -> ShopOrderLine:
         """From an ``OrderDetail`` record or a raw ``order_details`` row."""
-        where = f"{order_id}/order_details {_get(detail, 'id', '?')}"
-        qty = _int(_get(detail, "product_quantity", 0))
+        where = f"{order_id}/order_details {field_of(detail, 'id', '?')}"
+        qty = as_int(field_of(detail, "product_quantity", 0))
         if qty <= 0:
-            raise MappingError("orders", where, "product_quantity", _get(detail, "product_quantity"),
+            raise MappingError("orders", where, "product_quantity", field_of(detail, "product_quantity"),
                                "an order line needs a positive quantity: fix the order in PrestaShop")
         return cls(
-            detail_id=_int(_get(detail, "id", 0)),
-            product_id=_int(_get(detail, "product_id", 0)),
-            product_attribute_id=_int(_get(detail, "product_attribute_id", 0)),
-            name=str(_get(detail, "product_name", "") or ""),
-            reference=str(_get(detail, "product_reference", "") or ""),
+            detail_id=as_int(field_of(detail, "id", 0)),
+            product_id=as_int(field_of(detail, "product_id", 0)),
+            product_attribute_id=as_int(field_of(detail, "product_attribute_id", 0)),
+            name=str(field_of(detail, "product_name", "") or ""),
+            reference=str(field_of(detail, "product_reference", "") or ""),
             qty=qty,
             unit_price_tax_excl=_money(detail, "unit_price_tax_excl", "orders", where),
             unit_price_tax_incl=_money(detail, "unit_price_tax_incl", "orders", where),
@@ -134,14 +115,14 @@ class ShopCartRule:
     @classmethod
     def from_row(cls, row: Any, order_id: object = "?") -> ShopCartRule:
         """From an ``OrderCartRule`` record or a raw row."""
-        where = f"{order_id}/order_cart_rules {_get(row, 'id', '?')}"
+        where = f"{order_id}/order_cart_rules {field_of(row, 'id', '?')}"
         return cls(
-            id=_int(_get(row, "id", 0)),
-            id_cart_rule=_int(_get(row, "id_cart_rule", 0)),
-            name=str(_get(row, "name", "") or ""),
+            id=as_int(field_of(row, "id", 0)),
+            id_cart_rule=as_int(field_of(row, "id_cart_rule", 0)),
+            name=str(field_of(row, "name", "") or ""),
             value=_money(row, "value", "orders", where),
             value_tax_excl=_money(row, "value_tax_excl", "orders", where),
-            free_shipping=_flag(_get(row, "free_shipping", False)),
+            free_shipping=as_flag(field_of(row, "free_shipping", False)),
         )
 
 
@@ -190,7 +171,7 @@ class ShopOrder:
         ``currency`` is the ISO code of ``order.id_currency`` (from ``currencies``);
         ``carrier_name`` the name of ``order.id_carrier`` (from ``carriers``).
         """
-        order_id = _int(_get(order, "id", 0))
+        order_id = as_int(field_of(order, "id", 0))
         lines = tuple(ShopOrderLine.from_row(d, order_id) for d in details)
         rules = tuple(ShopCartRule.from_row(r, order_id) for r in cart_rules)
         if not lines:
@@ -203,10 +184,10 @@ class ShopOrder:
 
         return cls(
             id=order_id,
-            reference=str(_get(order, "reference", "") or ""),
+            reference=str(field_of(order, "reference", "") or ""),
             currency=currency.upper(),
             conversion_rate=rate if rate > 0 else Decimal(1),
-            round_type=_int(_get(order, "round_type", 2)) or 2,
+            round_type=as_int(field_of(order, "round_type", 2)) or 2,
             total_paid_tax_excl=money("total_paid_tax_excl"),
             total_paid_tax_incl=money("total_paid_tax_incl"),
             total_discounts_tax_excl=money("total_discounts_tax_excl"),

@@ -17,30 +17,16 @@ used: a product has one rate in Dolibarr, the customer's state is an order matte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dolisync.mapping.errors import MappingError
+from dolisync.mapping.fields import as_int, field_of
 from dolisync.mapping.money import to_decimal
 
 __all__ = ["ProductVat", "TaxTable", "field_of", "same_rate"]
-
-
-def field_of(item: Any, name: str, default: Any = None) -> Any:
-    """Read ``name`` from a mapping (raw Webservice row) or an attribute (typed record)."""
-    if isinstance(item, Mapping):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
-def _int(value: Any) -> int:
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        return int(value)
-    return int(str(value).strip() or 0)
 
 
 def _rate_or_zero(value: Any) -> Decimal:
@@ -96,24 +82,24 @@ class TaxTable:
     ) -> None:
         self.country_code = country_code
         self.ps_country_id = ps_country_id
-        self._group_names = {_int(field_of(g, "id")): str(field_of(g, "name", "") or "") for g in groups}
-        self._tax_rates = {_int(field_of(t, "id")): to_decimal(field_of(t, "rate")) for t in taxes}
+        self._group_names = {as_int(field_of(g, "id")): str(field_of(g, "name", "") or "") for g in groups}
+        self._tax_rates = {as_int(field_of(t, "id")): to_decimal(field_of(t, "rate")) for t in taxes}
         by_group: dict[int, list[_Rule]] = {}
         for rule in rules:
-            if _int(field_of(rule, "id_country")) != ps_country_id:
+            if as_int(field_of(rule, "id_country")) != ps_country_id:
                 continue
-            if _int(field_of(rule, "id_state")):
+            if as_int(field_of(rule, "id_state")):
                 continue
             zip_from = str(field_of(rule, "zipcode_from", "") or "").strip()
             zip_to = str(field_of(rule, "zipcode_to", "") or "").strip()
             if zip_from not in ("", "0") or zip_to not in ("", "0"):
                 continue
-            group_id = _int(field_of(rule, "id_tax_rules_group"))
+            group_id = as_int(field_of(rule, "id_tax_rules_group"))
             by_group.setdefault(group_id, []).append(
-                _Rule(group_id, _int(field_of(rule, "id_tax")), _int(field_of(rule, "behavior")), _int(field_of(rule, "id")))
+                _Rule(group_id, as_int(field_of(rule, "id_tax")), as_int(field_of(rule, "behavior")), as_int(field_of(rule, "id")))
             )
         self._rules = {gid: sorted(items, key=lambda r: r.id_rule) for gid, items in by_group.items()}
-        self._vat_rows = [row for row in vat_rates if _int(field_of(row, "active", 1)) == 1]
+        self._vat_rows = [row for row in vat_rates if as_int(field_of(row, "active", 1)) == 1]
 
     def components(self, id_group: int, *, source_id: object = "?") -> list[Decimal]:
         """The tax rates a group applies in the company country, in PrestaShop's order."""

@@ -106,6 +106,6 @@ async def test_bad_input_parks_each_order_and_retry_finishes_them(tmp_path: Path
     keys = {str(o["ref_ext"]) for o in orders}
     for oid in (module_order["id"], lonely, *twin_orders):
         assert f"ps-main-order-{oid}" in keys
-    assert f"ps-main-payment-" in " ".join(str(p.get("ref_ext")) for p in world.table("payments"))
+    assert "ps-main-payment-" in " ".join(str(p.get("ref_ext")) for p in world.table("payments"))
     twin_socids = {o["socid"] for o in orders if o["ref_ext"] in {f"ps-main-order-{i}" for i in twin_orders}}
     assert twin_socids == {twin_ids[0]}, "the remaining third party with that e-mail is adopted"

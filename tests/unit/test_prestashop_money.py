@@ -10,7 +10,6 @@ from tests.reference import REFERENCE as SHARED_REFERENCE
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from dolisync.clients.xmlsafe import safe_parser
+
 from dolisync.emulators.prestashop.errors import PHP_ROOT, WsError
 
 __all__ = ["parse_body", "element_text", "ParsedValue"]
@@ -20,16 +22,7 @@ _WARNING = "[PHP Warning #2] SimpleXMLElement::__construct(): {text} (" + PHP_RO
 )
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+_parser = safe_parser
 
 
 def _xml_error(text: str, detail: str | None, line_text: str, column: int) -> WsError:

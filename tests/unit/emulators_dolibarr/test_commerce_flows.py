@@ -7,7 +7,6 @@ from tests.reference import REFERENCE as SHARED_REFERENCE
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import anyio
 import httpx2 as httpx

@@ -6,7 +6,6 @@ from tests.reference import REFERENCE as SHARED_REFERENCE
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest

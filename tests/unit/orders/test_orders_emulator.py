@@ -8,7 +8,6 @@ inline, or posted one by one on ``/orders/{id}/lines`` for a multicurrency order
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 import httpx2 as httpx
 import pytest

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx2
-import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:

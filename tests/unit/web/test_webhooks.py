@@ -4,7 +4,6 @@ executor; anything unauthenticated is refused with 401 and leaves the inbox empt
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx2
 import pytest
