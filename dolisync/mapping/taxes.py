@@ -11,8 +11,10 @@ Contract of :class:`TaxTable`: built once per sync from the three PrestaShop tab
 PrestaShop id of the Dolibarr company's country and Dolibarr's VAT dictionary rows; then
 :meth:`TaxTable.vat_for_group` is pure and answers a :class:`ProductVat` or raises
 :class:`~dolisync.mapping.errors.MappingError` saying which group to map or which VAT rate to
-create. Group ``0`` ("no tax") is VAT 0. Only country-wide rules (no state, no zip range) are
-used: a product has one rate in Dolibarr, the customer's state is an order matter.
+create. Group ``0`` ("no tax") is VAT 0. Country-wide rules (no state, no zip range) are used:
+a product has one rate in Dolibarr, the customer's state is an order matter. Where a group has
+rules per state only (Canada: GST + PST/QST by province), the rules of the merchant's own state
+(``home_state_id``, PrestaShop's ``PS_SHOP_STATE_ID``) give the product's rate.
 """
 
 from __future__ import annotations
@@ -79,26 +81,32 @@ class TaxTable:
         ps_country_id: int,
         country_code: str,
         vat_rates: Sequence[Any],
+        home_state_id: int = 0,
     ) -> None:
         self.country_code = country_code
         self.ps_country_id = ps_country_id
+        self.home_state_id = home_state_id
         self._group_names = {as_int(field_of(g, "id")): str(field_of(g, "name", "") or "") for g in groups}
         self._tax_rates = {as_int(field_of(t, "id")): to_decimal(field_of(t, "rate")) for t in taxes}
-        by_group: dict[int, list[_Rule]] = {}
+        by_group: dict[tuple[int, int], list[_Rule]] = {}
         for rule in rules:
             if as_int(field_of(rule, "id_country")) != ps_country_id:
                 continue
-            if as_int(field_of(rule, "id_state")):
+            state = as_int(field_of(rule, "id_state"))
+            if state and state != home_state_id:
                 continue
             zip_from = str(field_of(rule, "zipcode_from", "") or "").strip()
             zip_to = str(field_of(rule, "zipcode_to", "") or "").strip()
             if zip_from not in ("", "0") or zip_to not in ("", "0"):
                 continue
             group_id = as_int(field_of(rule, "id_tax_rules_group"))
-            by_group.setdefault(group_id, []).append(
+            by_group.setdefault((group_id, state), []).append(
                 _Rule(group_id, as_int(field_of(rule, "id_tax")), as_int(field_of(rule, "behavior")), as_int(field_of(rule, "id")))
             )
-        self._rules = {gid: sorted(items, key=lambda r: r.id_rule) for gid, items in by_group.items()}
+        # country-wide rules first; the merchant's state only where a group has no country-wide rule
+        self._rules: dict[int, list[_Rule]] = {}
+        for (gid, state), items in sorted(by_group.items(), key=lambda kv: kv[0][1]):
+            self._rules.setdefault(gid, sorted(items, key=lambda r: r.id_rule))
         self._vat_rows = [row for row in vat_rates if as_int(field_of(row, "active", 1)) == 1]
 
     def components(self, id_group: int, *, source_id: object = "?") -> list[Decimal]:
@@ -117,7 +125,8 @@ class TaxTable:
             raise MappingError(
                 "products", source_id, "id_tax_rules_group", id_group,
                 f"tax rule group {id_group} ({name!r}) has no country-wide rule for {self.country_code} "
-                f"(the Dolibarr company country): add one in PrestaShop (International > Taxes > Tax rules) "
+                f"(the Dolibarr company country), nor one for the shop's own state: add one in PrestaShop "
+                "(International > Taxes > Tax rules), set the shop's state (Shop Parameters > Contact > Stores), "
                 "or give the product a tax rule group that has one",
             )
         rates: list[Decimal] = []

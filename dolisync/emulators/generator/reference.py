@@ -307,6 +307,9 @@ def _configurations(
         ("PS_SHOP_NAME", shop_name),
         ("PS_SHOP_EMAIL", "shop@example.com"),
         ("PS_SHOP_DOMAIN", "127.0.0.1"),
+        ("PS_SHOP_ENABLE", "1"),
+        ("PS_SHOP_COUNTRY_ID", str(default_country)),
+        ("PS_SHOP_STATE_ID", str(STATE_QC) if default_country == 4 else "0"),  # the merchant's own address
         ("PS_TIMEZONE", "Europe/Paris" if default_country != 4 else "America/Toronto"),
         ("PS_ROUND_TYPE", "2"),
         ("PS_PRICE_ROUND_MODE", "2"),

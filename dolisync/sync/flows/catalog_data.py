@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from dolisync.clients.dolibarr_records import DoliCompany, DoliVatRate, DoliWarehouse
+from dolisync.clients.errors import RemoteError
 from dolisync.clients.prestashop_records import (
     Category,
     Combination,
@@ -34,6 +35,7 @@ from dolisync.mapping.catalog import CategoryTree
 from dolisync.mapping.errors import MappingError
 from dolisync.mapping.taxes import TaxTable
 from dolisync.sync.flows.ports import ErpPort, ShopPort
+from dolisync.sync.flows.shop_setup import shop_configuration
 
 __all__ = ["CatalogData"]
 
@@ -166,6 +168,19 @@ class CatalogData:
             return DoliCompany.model_validate(await self.erp.get("/setup/company"))
         return await self._once("company", load)
 
+    async def home_state_id(self) -> int:
+        """``PS_SHOP_STATE_ID``: the state of the merchant's own address (0 = none or unknown)."""
+        async def load() -> int:
+            client = getattr(self.shop, "client", None)
+            if client is None:
+                return 0
+            try:
+                value = await shop_configuration(client, "PS_SHOP_STATE_ID", self.id_shop)
+            except RemoteError:
+                return 0
+            return int(value) if value.isdigit() else 0
+        return await self._once("home_state_id", load)
+
     async def tax_table(self) -> TaxTable:
         """Tax rule groups resolved for the Dolibarr company country."""
         async def load() -> TaxTable:
@@ -180,7 +195,7 @@ class CatalogData:
                                                 params={"fk_country": company.country_id, "sortfield": "t.rowid"})
             rates = [DoliVatRate.model_validate(row) for row in raw_rates]
             return TaxTable(groups=groups, rules=rules, taxes=taxes, ps_country_id=ps_country,
-                            country_code=code, vat_rates=rates)
+                            country_code=code, vat_rates=rates, home_state_id=await self.home_state_id())
         return await self._once("tax_table", load)
 
     async def warehouses(self) -> list[DoliWarehouse]:

@@ -49,7 +49,8 @@ async def shop_units(client: PrestaShopClient, id_shop: int) -> tuple[str, str]:
     return found.get("PS_WEIGHT_UNIT", (0, "kg"))[1], found.get("PS_DIMENSION_UNIT", (0, "cm"))[1]
 
 
-async def _configuration(client: PrestaShopClient, name: str, id_shop: int) -> str:
+async def shop_configuration(client: PrestaShopClient, name: str, id_shop: int) -> str:
+    """The value of configuration ``name`` for ``id_shop`` (a shop row beats the global one; "" = unset)."""
     best: tuple[int, str] = (0, "")
     async for row in client.list_raw("configurations", filters={"name": f"[{name}]"}):
         shop_id = int(row.get("id_shop") or 0)
@@ -63,7 +64,7 @@ async def _configuration(client: PrestaShopClient, name: str, id_shop: int) -> s
 async def shop_currency(client: PrestaShopClient, id_shop: int) -> str:
     """ISO code of ``PS_CURRENCY_DEFAULT`` (see module docstring)."""
     try:
-        currency_id = await _configuration(client, "PS_CURRENCY_DEFAULT", id_shop)
+        currency_id = await shop_configuration(client, "PS_CURRENCY_DEFAULT", id_shop)
         if not currency_id.isdigit():
             return ""
         row = await client.get_raw("currencies", int(currency_id))
