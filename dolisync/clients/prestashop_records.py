@@ -224,11 +224,8 @@ class Product(PsRecord):
     name: Multilang = Field(default_factory=dict)
     description: Multilang = Field(default_factory=dict)
     description_short: Multilang = Field(default_factory=dict)
-    link_rewrite: Multilang = Field(default_factory=dict)
-    meta_title: Multilang = Field(default_factory=dict)
-    meta_description: Multilang = Field(default_factory=dict)
-    available_now: Multilang = Field(default_factory=dict)
-    available_later: Multilang = Field(default_factory=dict)
+    # The SEO and availability texts (link_rewrite, meta_*, available_*) are not read by any
+    # flow: they are left out so that a 10k-product catalogue stays small in memory.
     associations: ProductAssociations = Field(default_factory=ProductAssociations)
 
     @property
@@ -504,7 +501,7 @@ def parse_ps_record(record_type: type[R], item: dict[str, Any], *, language_id: 
     the first bad field (the value is not echoed: it may be customer data).
     """
     try:
-        return record_type.model_validate(item, context={"language_id": language_id})
+        record = record_type.model_validate(item, context={"language_id": language_id})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
@@ -515,6 +512,29 @@ def parse_ps_record(record_type: type[R], item: dict[str, Any], *, language_id: 
             object_id=str(parse_int(raw_id)) if _is_intlike(raw_id) else None,
             detail=f"field {where!r} has an invalid value ({first.get('type', 'invalid')})",
         ) from None
+    _share_fields_set(record)
+    return record
+
+
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _share_fields_set(record: BaseModel) -> None:
+    """Records of one listing have the same set of present fields: keep one copy of it.
+
+    Each pydantic model otherwise holds its own ``model_fields_set`` (a set of ~50 names, about
+    2 KB); the models are frozen, so nothing mutates the shared set.
+    """
+    if not record.model_config.get("frozen"):
+        return  # a mutable model adds to its own set on assignment: never share it
+    own = record.__pydantic_fields_set__
+    key = frozenset(own)
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        if len(_FIELDS_SETS) >= 1024:  # bounded: odd shapes are simply not shared
+            return
+        shared = _FIELDS_SETS[key] = own
+    object.__setattr__(record, "__pydantic_fields_set__", shared)
 
 
 def _is_intlike(value: object) -> bool:

@@ -22,6 +22,7 @@ Contract of :func:`sync_catalog`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -50,7 +51,7 @@ from dolisync.sync.flows.stock import StockFlow
 from dolisync.sync.plan import ParkedItem, SyncSummary
 from dolisync.sync.runs import RunRecorder
 
-__all__ = ["ENTITIES", "sync_catalog", "StoreFailureSink"]
+__all__ = ["ENTITIES", "sync_catalog", "catalog_options", "StoreFailureSink"]
 
 ENTITIES = ("categories", "attributes", "features", "products", "stock", "specific_prices", "images")
 
@@ -159,14 +160,8 @@ async def _run_flows(summary: SyncSummary, wanted: list[str], settings: Any, sho
     shop_port = PrestaShopShop(prestashop, on_bad_item=on_bad_item)
     erp = DolibarrErp(dolibarr, dry_run=dry_run, plan=summary.plan)
     id_shop = shop.id_shop or 1
-    language_id, fallback_id = await shop_language_ids(shop_port, shop.language)
-    weight_unit, dimension_unit = await shop_units(prestashop, id_shop)
+    options = await catalog_options(shop, shop_port, prestashop)
     await _check_currency(prestashop, erp, id_shop, shop.name)
-    options = CatalogOptions(
-        shop_name=shop.name, language_id=language_id, fallback_language_id=fallback_id,
-        price_base=shop.price_base, ref_prefix=shop.ref_prefix, matching=shop.matching,
-        sync_descriptions=shop.sync_descriptions, weight_unit=weight_unit, dimension_unit=dimension_unit,
-    )
     sync_settings = SyncSettings(connection=shop.name, combinations=shop.combinations, sync_stock=shop.sync_stock,
                                  default_warehouse=shop.default_warehouse or "",
                                  concurrency=max(2, min(16, 2 * settings.dolibarr.concurrency)))
@@ -191,6 +186,21 @@ async def _run_flows(summary: SyncSummary, wanted: list[str], settings: Any, sho
     # it loses are found again by external key on the next run (see BindingCache).
 
 
+async def catalog_options(shop: Any, shop_port: PrestaShopShop, prestashop: PrestaShopClient) -> CatalogOptions:
+    """The catalog mapping options of ``shop`` (its settings plus the shop's language ids and units).
+
+    The one place they are built: the catalog run and the reverse flows' echo priming
+    (:mod:`dolisync.sync.reverse.echo`) must map a product identically.
+    """
+    language_id, fallback_id = await shop_language_ids(shop_port, shop.language)
+    weight_unit, dimension_unit = await shop_units(prestashop, shop.id_shop or 1)
+    return CatalogOptions(
+        shop_name=shop.name, language_id=language_id, fallback_language_id=fallback_id,
+        price_base=shop.price_base, ref_prefix=shop.ref_prefix, matching=shop.matching,
+        sync_descriptions=shop.sync_descriptions, weight_unit=weight_unit, dimension_unit=dimension_unit,
+    )
+
+
 async def _check_currency(prestashop: PrestaShopClient, erp: DolibarrErp, id_shop: int, shop_name: str) -> None:
     """Product prices are copied as they are: the shop and Dolibarr must count in one currency."""
     shop_iso = await shop_currency(prestashop, id_shop)
@@ -213,8 +223,16 @@ async def _flows(ctx: FlowContext, data: CatalogData, wanted: list[str], *, full
     # Two phases. Inside a phase the flows run concurrently (the HTTP clients bound what is in
     # flight): products resolve the categories, attribute values and extrafields they need on
     # demand, with per-object locks, so nothing waits for a whole phase to end.
+
+    async def prefetch_stock() -> None:
+        """Read the stock listing while the products are written (the stock flow needs it next);
+        an error is left for the stock flow to meet and report."""
+        with contextlib.suppress(Exception):
+            await data.stock_rows()
+
     phases = [
-        [("categories", True, categories.run),
+        [("stock", sync_settings.sync_stock, prefetch_stock),
+         ("categories", True, categories.run),
          ("attributes", sync_settings.combinations == "variants", attributes.run),
          ("features", True, features.run),
          ("products", True, products.run)],

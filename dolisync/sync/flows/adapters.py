@@ -47,25 +47,32 @@ class PrestaShopShop:
 
     async def list_all(self, resource: str, record_type: type[R], *, filters: Mapping[str, str] | None = None,
                        date: bool = False) -> list[R]:
+        # Parsed as the pages stream in: only typed records are kept, never the whole raw listing.
+        records: list[R] = []
+        bad: list[tuple[str, MalformedResponse]] = []
         try:
-            items = [item async for item in self.client.list_raw(resource, filters=dict(filters or {}), date=date,
-                                                                  page_size=self.page_size)]
+            async for item in self.client.list_raw(resource, filters=dict(filters or {}), date=date,
+                                                   page_size=self.page_size):
+                self._parse_one(resource, record_type, item, records, bad)
         except MalformedResponse:
             if self.on_bad_item is None:
                 raise
-            items = await self._salvage(resource, filters, date)
-        return self._parse(resource, record_type, items)
-
-    def _parse(self, resource: str, record_type: type[R], items: list[dict[str, Any]]) -> list[R]:
-        records: list[R] = []
-        for item in items:
-            try:
-                records.append(parse_ps_record(record_type, item))
-            except MalformedResponse as error:
-                if self.on_bad_item is None:
-                    raise
-                self.on_bad_item(resource, str(item.get("id", "?")), error)
+            records, bad = [], []
+            for item in await self._salvage(resource, filters, date):
+                self._parse_one(resource, record_type, item, records, bad)
+        for source_id, error in bad:  # reported once the listing is known to be readable
+            assert self.on_bad_item is not None
+            self.on_bad_item(resource, source_id, error)
         return records
+
+    def _parse_one(self, resource: str, record_type: type[R], item: dict[str, Any], records: list[R],
+                   bad: list[tuple[str, MalformedResponse]]) -> None:
+        try:
+            records.append(parse_ps_record(record_type, item))
+        except MalformedResponse as error:
+            if self.on_bad_item is None:
+                raise
+            bad.append((str(item.get("id", "?")), error))
 
     async def _salvage(self, resource: str, filters: Mapping[str, str] | None, date: bool) -> list[dict[str, Any]]:
         """A page could not be read: list the ids (small answers), then read the objects by id

@@ -311,17 +311,20 @@ class FlowContext:
 
         Per-item errors never get here (:meth:`guard` handles them). An error that does (an
         ``Unauthorized`` key, a bug) cancels the other items and is raised as itself.
-        """
-        semaphore = asyncio.Semaphore(max(1, self.settings.concurrency))
 
-        async def one(item: T) -> None:
-            async with semaphore:
+        ``settings.concurrency`` workers pull items from one shared iterator: memory stays flat
+        whatever the number of items (no task per item is created up front).
+        """
+        iterator = iter(items)
+
+        async def worker() -> None:
+            for item in iterator:  # workers share the iterator: each item is taken once
                 await work(item)
 
         try:
             async with asyncio.TaskGroup() as group:
-                for item in items:
-                    group.create_task(one(item))
+                for _ in range(max(1, self.settings.concurrency)):
+                    group.create_task(worker())
         except BaseExceptionGroup as errors:
             first = errors.exceptions[0]
             while isinstance(first, BaseExceptionGroup):

@@ -23,6 +23,7 @@ Idempotence and crash safety:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -98,8 +99,8 @@ class ProductFlow:
 
     async def run(self) -> None:
         """Sync every product of the run (all, or those changed since the cursor)."""
-        products = await self.data.products()
-        combinations = await self.data.combinations_by_product()
+        # both listings are read at once (they are independent pages of two resources)
+        products, combinations = await asyncio.gather(self.data.products(), self.data.combinations_by_product())
         self.ctx.expect(PRODUCT, len(products))
         self.ctx.expect(COMBINATION, sum(len(combinations.get(p.id, [])) for p in products))
         await self.ctx.each(products, self.sync)
@@ -290,7 +291,8 @@ class ProductFlow:
             nonlocal remote
             if remote is None:
                 remote = []
-                if not parent_id.startswith("-"):
+                # a parent created in this run has only the variants this run creates (and binds)
+                if not parent_id.startswith("-") and parent_id not in self.created_targets:
                     try:
                         rows = await self.ctx.erp.get(f"/products/{parent_id}/variants")
                     except NotFound:

@@ -27,6 +27,7 @@ from dolisync.clients.prestashop_records import Product
 from dolisync.mapping.catalog import CatalogOptions
 from dolisync.store import Store
 from dolisync.sync.binder import Binder, content_hash
+from dolisync.sync.engine import catalog_options
 from dolisync.sync.flows.adapters import DolibarrErp, PrestaShopShop
 from dolisync.sync.flows.attributes import AttributeFlow
 from dolisync.sync.flows.catalog_data import CatalogData
@@ -34,23 +35,11 @@ from dolisync.sync.flows.categories import CategoryFlow
 from dolisync.sync.flows.context import BindingCache, FlowContext, SyncSettings
 from dolisync.sync.flows.features import FeatureFlow
 from dolisync.sync.flows.products import COMBINATION, PRODUCT, ProductFlow
-from dolisync.sync.flows.shop_setup import shop_language_ids, shop_units
 from dolisync.sync.plan import SyncSummary
 
 __all__ = ["CatalogEcho", "catalog_options", "prime_stock", "CATALOG_STOCK"]
 
 CATALOG_STOCK = "stock"  # entity of the shop -> ERP stock flow (source id "<id_product>-<id_product_attribute>")
-
-
-async def catalog_options(shop: Any, shop_port: PrestaShopShop, prestashop: Any) -> CatalogOptions:
-    """The catalog mapping options of ``shop``, built as :func:`dolisync.sync.engine.sync_catalog` builds them."""
-    language_id, fallback_id = await shop_language_ids(shop_port, shop.language)
-    weight_unit, dimension_unit = await shop_units(prestashop, shop.id_shop or 1)
-    return CatalogOptions(
-        shop_name=shop.name, language_id=language_id, fallback_language_id=fallback_id,
-        price_base=shop.price_base, ref_prefix=shop.ref_prefix, matching=shop.matching,
-        sync_descriptions=shop.sync_descriptions, weight_unit=weight_unit, dimension_unit=dimension_unit,
-    )
 
 
 class CatalogEcho:
