@@ -122,24 +122,15 @@ async def sync_catalog(
     except (MappingError, RemoteError) as error:  # the whole run could not start (setup, auth, shop id)
         summary.error = error.user_message() if isinstance(error, MappingError) else str(error)
     finally:
-        ps_after, doli_after = prestashop.stats(), dolibarr.stats()
-        summary.requests["prestashop"].reads = ps_after.reads - ps_before.reads
-        summary.requests["prestashop"].writes = ps_after.writes - ps_before.writes
-        summary.requests["dolibarr"].reads = doli_after.reads - doli_before.reads
-        summary.requests["dolibarr"].writes = doli_after.writes - doli_before.writes
+        summary.take_request_counts("prestashop", ps_before, prestashop.stats())
+        summary.take_request_counts("dolibarr", doli_before, dolibarr.stats())
         summary.duration_seconds = time.monotonic() - started
         if own_ps:
             await prestashop.aclose()
         if own_doli:
             await dolibarr.aclose()
         if run is not None:
-            for entity, counts in summary.entities.items():
-                for outcome in ("created", "updated", "unchanged", "parked", "failed"):
-                    if getattr(counts, outcome):
-                        run.count(entity, outcome, getattr(counts, outcome))  # type: ignore[arg-type]
-            for remote, counter in summary.requests.items():
-                run.add_requests(remote, counter.reads + counter.writes)
-            run.finish("failed" if summary.error else None, error=summary.error)
+            summary.record(run)
     return summary
 
 

@@ -134,6 +134,21 @@ class SyncSummary:
         """True when nothing failed (parked items are expected outcomes, not failures)."""
         return self.error is None and all(counts.failed == 0 for counts in self.entities.values())
 
+    def take_request_counts(self, remote: str, before: Any, after: Any) -> None:
+        """Reads and writes sent to ``remote`` between two client ``stats()`` snapshots."""
+        self.requests[remote].reads = after.reads - before.reads
+        self.requests[remote].writes = after.writes - before.writes
+
+    def record(self, run: Any) -> None:
+        """Store the counts and requests into ``run`` (from ``RunRecorder.start``) and finish it."""
+        for entity, counts in self.entities.items():
+            for outcome in ("created", "updated", "unchanged", "parked", "failed"):
+                if getattr(counts, outcome):
+                    run.count(entity, outcome, getattr(counts, outcome))
+        for remote, counter in self.requests.items():
+            run.add_requests(remote, counter.reads + counter.writes)
+        run.finish("failed" if self.error else None, error=self.error)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``dolisync sync --json``."""
         return {
