@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 
-__all__ = ["emulate_app"]
+if TYPE_CHECKING:
+    from dolisync.emulators.dataset import DolibarrSetup
+
+__all__ = ["emulate_app", "load_setup_file"]
 
 emulate_app = typer.Typer(help="Run a faithful PrestaShop or Dolibarr emulator on 127.0.0.1.", no_args_is_help=True)
 
@@ -23,6 +26,22 @@ PortOpt = Annotated[int, typer.Option(help="TCP port.")]
 KeyOpt = Annotated[str | None, typer.Option(help="API key to accept (default: a random one, printed).")]
 StateOpt = Annotated[Path | None, typer.Option(help="Keep the emulated data in this JSON file across restarts.")]
 FaultOpt = Annotated[list[str] | None, typer.Option("--fault", help="Fault rule, e.g. 'latency=20ms' or 'path=/api/products*,error_rate=0.02'.")]
+
+
+def load_setup_file(path: Path) -> DolibarrSetup:
+    """A :class:`DolibarrSetup` from a JSON file of its fields; unknown fields are an error naming them."""
+    import dataclasses
+    import json
+
+    from dolisync.emulators.dataset import DolibarrSetup, VatRate
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    known = {f.name for f in dataclasses.fields(DolibarrSetup)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise typer.BadParameter(f"{path}: unknown setup fields {unknown}; use {sorted(known)}")
+    data["vat_rates"] = [VatRate(**row) for row in data.get("vat_rates", [])]
+    return DolibarrSetup(**data)
 
 
 def _fault_plan(specs: list[str] | None) -> object | None:
@@ -77,6 +96,7 @@ def emulate_dolibarr(
     host: HostOpt = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Generator seed for the ERP setup.")] = 1,
     country: Annotated[str, typer.Option(help="Company country code: FR (VAT) or CA (GST+PST/QST local taxes).")] = "FR",
+    setup: Annotated[Path | None, typer.Option(help="JSON setup file: company country/currency, localtax1_on/localtax2_on, vat_rates, warehouses, bank_accounts, multicurrencies (fields of DolibarrSetup); overrides --country.")] = None,
     key: KeyOpt = None,
     state: StateOpt = None,
     fault: FaultOpt = None,
@@ -88,9 +108,11 @@ def emulate_dolibarr(
     api_key = key or secrets.token_hex(16)
     if state is not None and state.exists():
         erp = DolibarrState.load(state)
+    elif setup is not None:
+        erp = DolibarrState.from_setup(load_setup_file(setup))
     else:
-        setup = generate_store(seed=seed, products=1, orders=0, customers=1, country=country.upper()).dolibarr
-        erp = DolibarrState.from_setup(setup)
+        generated = generate_store(seed=seed, products=1, orders=0, customers=1, country=country.upper()).dolibarr
+        erp = DolibarrState.from_setup(generated)
     erp.api_keys[api_key] = "admin"
     app = create_app(erp, faults=_fault_plan(fault))
     typer.echo(f"Dolibarr emulator: http://{host}:{port}/api/index.php")

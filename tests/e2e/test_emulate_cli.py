@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx2
@@ -95,3 +97,41 @@ def test_dolibarr_emulator_serves_with_key_and_keeps_state(tmp_path: Path) -> No
         assert [p["ref"] for p in found.json()] == ["KEEP-ME"]
     finally:
         _stop(process)
+
+
+def test_dolibarr_setup_file_sets_country_local_taxes_and_vat_dictionary(tmp_path: Path) -> None:
+    setup = tmp_path / "setup.json"
+    setup.write_text(json.dumps({
+        "company_name": "Érable inc.", "country_code": "CA", "country_id": 14, "currency": "CAD",
+        "localtax1_on": True, "vat_rates": [
+            {"rate": "5.000", "code": "GST"},
+            {"rate": "5.000", "code": "GST-QC", "localtax1": "9.975", "localtax1_type": "1"}],
+        "warehouses": [{"ref": "WH-MTL", "label": "Montreal", "statut": 1}],
+    }), encoding="utf-8")
+    port, key = free_port(), "doli-setup-key"
+    process = _start(["dolibarr", "--port", str(port), "--key", key, "--setup", str(setup)], tmp_path)
+    base = f"http://127.0.0.1:{port}/api/index.php"
+    try:
+        company = _wait_ready(f"{base}/setup/company", headers={"DOLAPIKEY": key}).json()
+        assert (company["country_code"], company["currency_code"]) == ("CA", "CAD")
+        vat = httpx2.get(f"{base}/setup/dictionary/vat", headers={"DOLAPIKEY": key}, timeout=5,
+                         params={"fk_country": 14}).json()
+        assert {(str(r.get("code")), str(r.get("localtax1"))) for r in vat} >= {("GST-QC", "9.975")}
+        # an order line at 5 % with the local tax switch on is taxed GST + QST by the emulator
+        socid = httpx2.post(f"{base}/thirdparties", headers={"DOLAPIKEY": key}, timeout=5,
+                            json={"name": "Client", "client": 1, "code_client": "-1"}).json()
+        order = httpx2.post(f"{base}/orders", headers={"DOLAPIKEY": key}, timeout=5, json={
+            "socid": socid, "date": 1795835501, "lines": [
+                {"qty": 1, "subprice": 100, "tva_tx": "5 (GST-QC)", "localtax1_tx": 1, "product_type": 0}]})
+        assert order.status_code == 200, order.text
+        totals = httpx2.get(f"{base}/orders/{order.json()}", headers={"DOLAPIKEY": key}, timeout=5).json()
+        assert Decimal(totals["total_localtax1"]) == Decimal("9.98") and Decimal(totals["total_ttc"]) == Decimal("114.98")
+        warehouses = httpx2.get(f"{base}/warehouses", headers={"DOLAPIKEY": key}, timeout=5).json()
+        assert [w["ref"] for w in warehouses] == ["WH-MTL"]
+    finally:
+        _stop(process)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"country": "CA"}), encoding="utf-8")
+    refused = subprocess.run([*CLI, "dolibarr", "--port", str(free_port()), "--setup", str(bad)], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "unknown setup fields" in refused.stdout + refused.stderr
