@@ -206,7 +206,8 @@ class ShopSettings(_Section):
     )
     order_ref_mode: Literal["ref", "ref_client"] = Field(
         "ref_client",
-        description="Where the PrestaShop order reference goes in Dolibarr: ref_client, or ref.",
+        description="Where the PrestaShop order reference goes in Dolibarr: ref_client (the customer's "
+        "reference). 'ref' is refused for now: Dolibarr numbers orders itself when they are validated.",
     )
     customer_ref_from_shop: bool = Field(
         False, description="Use the PrestaShop customer id as Dolibarr customer code (else Dolibarr numbering)."
@@ -296,6 +297,16 @@ class ShopSettings(_Section):
         value = _check_http_url(value, "url")
         if value.endswith("/api"):
             raise ValueError("url is the shop base URL, without /api (e.g. https://shop.example.com)")
+        return value
+
+    @field_validator("order_ref_mode")
+    @classmethod
+    def _order_ref_mode(cls, value: str) -> str:
+        if value == "ref":
+            raise ValueError(
+                "order_ref_mode = 'ref' is not supported yet: Dolibarr gives an order its ref (CO…) when it is "
+                "validated; use 'ref_client' (the PrestaShop reference is then the order's customer reference)"
+            )
         return value
 
     @field_validator("ownership")

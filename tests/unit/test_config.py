@@ -184,3 +184,11 @@ def test_environment_only_configuration_with_named_shops(tmp_path: Path, monkeyp
     assert [s.name for s in settings.shop] == ["fr"]
     assert settings.shop[0].carrier_warehouses == {"2": "WH-MAIN"} and settings.log.json_output
     assert settings.missing_secrets() == []
+
+
+def test_order_ref_mode_ref_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "d.toml"
+    path.write_text('[[shop]]\nname = "main"\nurl = "https://shop.example"\norder_ref_mode = "ref"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    assert "order_ref_mode" in str(raised.value) and "ref_client" in str(raised.value)
