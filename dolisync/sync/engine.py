@@ -68,7 +68,10 @@ class StoreFailureSink:
         self._open = {(f.key.entity, f.key.source_id) for f in queue.list(connection=connection, limit=1_000_000)}
 
     def park(self, entity: str, source_id: str, error_class: str, message: str, *, retry: bool) -> None:
-        self.queue.record(FailureKey(self.connection, entity, source_id), ItemError(error_class, message))
+        """``retry=False`` (bad input, warnings: a person must act) parks at once — no automatic retries;
+        the item comes back with its next change or ``dolisync retry``."""
+        self.queue.record(FailureKey(self.connection, entity, source_id), ItemError(error_class, message),
+                          park=not retry)
         self._open.add((entity, source_id))
 
     def resolve(self, entity: str, source_id: str) -> None:
