@@ -52,7 +52,7 @@ from dolisync.clients.dolibarr_records import (
     parse_doli_record,
 )
 from dolisync.clients.errors import MalformedResponse, NotFound, classify_dolibarr
-from dolisync.clients.http import HttpRemote, RemoteLimits, RequestStats
+from dolisync.clients.http import HttpRemote, RemoteClient, RemoteLimits
 from dolisync.clients.pagination import PagePaginator
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def _check_path(path: str) -> str:
     return path.strip("/")
 
 
-class DolibarrClient:
+class DolibarrClient(RemoteClient):
     """One Dolibarr instance (see module contract). Use as ``async with DolibarrClient(...) as erp``."""
 
     def __init__(
@@ -184,27 +184,6 @@ class DolibarrClient:
             rate_per_s=settings.rate_per_s, retries=settings.retries,
         )
         return cls(settings.url, settings.key, limits=limits, transport=transport, sleep=sleep)
-
-    @property
-    def name(self) -> str:
-        return self._remote.name
-
-    async def open(self) -> None:
-        await self._remote.open()
-
-    async def aclose(self) -> None:
-        await self._remote.aclose()
-
-    async def __aenter__(self) -> DolibarrClient:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def stats(self) -> RequestStats:
-        """Requests sent so far (reads/writes/retries/failures)."""
-        return self._remote.stats()
 
     def _json(self, response: httpx2.Response, resource: str, object_id: object = None) -> Any:
         if not response.content.strip():

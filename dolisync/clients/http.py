@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import anyio
 import httpx2
@@ -37,7 +37,7 @@ from aiolimiter import AsyncLimiter
 
 from dolisync.clients.errors import NotFound, RemoteError, Transient
 
-__all__ = ["RemoteLimits", "RequestStats", "HttpRemote", "Classifier", "SAFE_METHODS"]
+__all__ = ["RemoteLimits", "RequestStats", "HttpRemote", "RemoteClient", "Classifier", "SAFE_METHODS"]
 
 _log = structlog.get_logger(__name__)
 
@@ -266,3 +266,31 @@ class HttpRemote:
         if 200 <= status < 300 or (accept is not None and accept(status)):
             return response
         raise self._classify(self.name, status, response.headers, response.content, where=where)
+
+
+class RemoteClient:
+    """What every API client shares: a named :class:`HttpRemote` in ``self._remote``, opened and
+    closed with the client (``async with Client(...) as c``), and its request counters."""
+
+    _remote: HttpRemote
+
+    @property
+    def name(self) -> str:
+        return self._remote.name
+
+    async def open(self) -> None:
+        await self._remote.open()
+
+    async def aclose(self) -> None:
+        await self._remote.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def stats(self) -> RequestStats:
+        """Requests sent so far (reads/writes/retries/failures)."""
+        return self._remote.stats()

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 
 from dolisync.clients.errors import MalformedResponse, NotFound, classify_prestashop
 from dolisync.clients.fields import parse_multilang
-from dolisync.clients.http import HttpRemote, RemoteLimits, RequestStats
+from dolisync.clients.http import HttpRemote, RemoteClient, RemoteLimits
 from dolisync.clients.pagination import OffsetPaginator
 from dolisync.clients.prestashop_records import PS_RECORD_TYPES, PsRecord, parse_ps_record
 from dolisync.clients.prestashop_xml import build_write_xml, item_node_for
@@ -79,7 +79,7 @@ def _check_filter_text(text: str) -> None:
         raise ValueError(f"filter value {text!r} contains [, ] or |, which the Webservice cannot express")
 
 
-class PrestaShopClient:
+class PrestaShopClient(RemoteClient):
     """One PrestaShop shop (see module contract). Use as ``async with PrestaShopClient(...) as ps``."""
 
     def __init__(
@@ -125,27 +125,6 @@ class PrestaShopClient:
             shop.url, shop.key, id_shop=shop.id_shop, name=f"prestashop:{shop.name}", limits=limits,
             transport=transport, sleep=sleep,
         )
-
-    @property
-    def name(self) -> str:
-        return self._remote.name
-
-    async def open(self) -> None:
-        await self._remote.open()
-
-    async def aclose(self) -> None:
-        await self._remote.aclose()
-
-    async def __aenter__(self) -> PrestaShopClient:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def stats(self) -> RequestStats:
-        """Requests sent so far (reads/writes/retries/failures)."""
-        return self._remote.stats()
 
     # --- helpers -----------------------------------------------------------------------
 

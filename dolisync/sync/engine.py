@@ -30,7 +30,6 @@ from typing import Any
 
 from dolisync.clients.dolibarr_records import DoliCompany
 from dolisync.clients.errors import MalformedResponse, RemoteError
-from dolisync.clients.http import RemoteLimits
 from dolisync.clients.prestashop import PrestaShopClient
 from dolisync.mapping.catalog import CatalogOptions
 from dolisync.mapping.errors import MappingError
@@ -80,11 +79,6 @@ class StoreFailureSink:
             self._open.discard((entity, source_id))
 
 
-def _limits(section: Any) -> RemoteLimits:
-    return RemoteLimits(timeout_s=section.timeout_s, concurrency=section.concurrency,
-                        rate_per_s=section.rate_per_s, retries=section.retries)
-
-
 async def sync_catalog(
     settings: Any,
     shop: Any,
@@ -108,13 +102,12 @@ async def sync_catalog(
     own_ps = prestashop is None
     own_doli = dolibarr is None
     if prestashop is None:
-        prestashop = PrestaShopClient(shop.url, shop.key, id_shop=shop.id_shop, name=f"prestashop:{shop.name}",
-                                      limits=_limits(shop))
+        prestashop = PrestaShopClient.from_settings(shop)
         await prestashop.open()
     if dolibarr is None:
         from dolisync.clients.dolibarr import DolibarrClient
 
-        dolibarr = DolibarrClient(settings.dolibarr.url, settings.dolibarr.key, limits=_limits(settings.dolibarr))
+        dolibarr = DolibarrClient.from_settings(settings.dolibarr)
         await dolibarr.open()
     ps_before = prestashop.stats()
     doli_before = dolibarr.stats()

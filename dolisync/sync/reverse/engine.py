@@ -29,7 +29,7 @@ from dolisync.mapping.errors import MappingError
 from dolisync.mapping.reverse import ReverseOptions
 from dolisync.store import Store
 from dolisync.sync.binder import Binder
-from dolisync.sync.engine import StoreFailureSink, _limits
+from dolisync.sync.engine import StoreFailureSink
 from dolisync.sync.failures import FailureQueue
 from dolisync.sync.flows.adapters import DolibarrErp, PrestaShopShop
 from dolisync.sync.flows.catalog_data import CatalogData
@@ -70,13 +70,12 @@ async def sync_reverse(
     summary = SyncSummary(shop=shop.name, dry_run=dry_run)
     own_ps, own_doli = prestashop is None, dolibarr is None
     if prestashop is None:
-        prestashop = PrestaShopClient(shop.url, shop.key, id_shop=shop.id_shop, name=f"prestashop:{shop.name}",
-                                      limits=_limits(shop))
+        prestashop = PrestaShopClient.from_settings(shop)
         await prestashop.open()
     if dolibarr is None:
         from dolisync.clients.dolibarr import DolibarrClient
 
-        dolibarr = DolibarrClient(settings.dolibarr.url, settings.dolibarr.key, limits=_limits(settings.dolibarr))
+        dolibarr = DolibarrClient.from_settings(settings.dolibarr)
         await dolibarr.open()
     ps_before, doli_before = prestashop.stats(), dolibarr.stats()
     run_record = None if dry_run or not wanted else RunRecorder(store).start(shop.name, "reverse")
