@@ -3,18 +3,22 @@
 Run: ``.venv/bin/python bench/reverse.py [--products 400] [--changed 300] [--latency-ms 20]
 [--concurrency 8] [--json]``
 
-Setup (no latency): a generated store behind both in-process emulators, one catalog sync
-(products bound, stock copied into Dolibarr), then ``--changed`` stock movements posted in
-Dolibarr. Measured: one ``sync_reverse(entities=["stock"])`` with ``--latency-ms`` on every
-request of both emulators and ``--concurrency`` requests allowed in flight per remote.
+1. **Setup** (no latency): both emulators start as **separate processes**
+   (``python -m dolisync.cli emulate prestashop|dolibarr --state FILE``) on 127.0.0.1; one
+   catalog sync binds the generated products (and copies their stock into Dolibarr), then
+   ``--changed`` stock movements are posted in Dolibarr. The emulators are stopped, which saves
+   their data to the state files; dolisync's SQLite state is kept too.
+2. **Measure**: from copies of that state, the emulators start again, this time adding
+   ``--latency-ms`` to every request (``--fault latency=…``), and this process runs one
+   ``sync_reverse(entities=["stock"])`` over HTTP with ``--concurrency`` requests allowed in
+   flight per remote. The same run from the same state without latency is reported as
+   ``seconds_without_latency`` (dolisync's own cost plus the loopback and the emulators').
 
 ``floor = requests × latency ÷ concurrency`` with the *minimum* requests: one write per changed
 row plus the bulk listings the run cannot avoid (counted from the run: it makes no per-item
 read). ``efficiency = floor ÷ measured``: 1.0 means the run was as fast as the latency and the
 allowed concurrency permit; each listing is sequential, so a small catalogue stays below 1.
-The emulators run in the same process and event loop, so their CPU is part of the measured
-time: the same run without latency is reported (``seconds_without_latency``); when it is close
-to the measured time, the latency is hidden behind that CPU and the floor is not the limit.
+The CPU time of this process during the run and of each emulator is printed too.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,74 +44,188 @@ from dolisync.clients.dolibarr import DolibarrClient
 from dolisync.clients.http import RemoteLimits
 from dolisync.clients.prestashop import PrestaShopClient
 from dolisync.config import Settings
-from dolisync.emulators.dolibarr import DolibarrState
-from dolisync.emulators.dolibarr import create_app as dolibarr_app
-from dolisync.emulators.faults import FaultPlan, FaultRule
-from dolisync.emulators.generator import DEFAULT_API_KEY, generate_store
-from dolisync.emulators.prestashop import PrestaShopStore
-from dolisync.emulators.prestashop import create_app as prestashop_app
 from dolisync.logs import configure_logging
 from dolisync.store import open_store
 from dolisync.sync.binder import Binder
 from dolisync.sync.engine import sync_catalog
 from dolisync.sync.reverse import sync_reverse
 
-KEY = "BENCH-DOLIBARR-KEY-0123456789"
-SHOP_URL = "http://shop.bench"
-ERP_URL = "http://erp.bench/api/index.php"
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 3
 
 
-async def run(products: int, changed: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
-    generated = generate_store(seed=3, products=products, orders=0, customers=0, shops=1, languages=1)
-    generated.dolibarr.api_keys[KEY] = "admin"
-    warehouse = generated.dolibarr.warehouses[0]["ref"]
-    settings = Settings(dolibarr={"url": ERP_URL, "key": KEY, "concurrency": concurrency},
-                        shop=[{"name": "main", "url": SHOP_URL, "key": DEFAULT_API_KEY, "id_shop": 1,
-                               "default_warehouse": warehouse, "concurrency": concurrency,
-                               "erp_to_shop": ["stock"]}])
-    shop_store = PrestaShopStore.from_dataset(generated.prestashop)
-    erp_state = DolibarrState.from_setup(generated.dolibarr)
-    plan = FaultPlan()
-    limits = RemoteLimits(timeout_s=60, concurrency=concurrency, rate_per_s=1_000_000, retries=1)
-    ps_app = prestashop_app(shop_store, base_url=SHOP_URL, faults=plan)
-    erp_app = dolibarr_app(erp_state, faults=plan, auth_failure_delay=0.0)
-    shop = settings.shop[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'state.db'}")
+class Emulators:
+    """Both emulators as child processes on loopback, with their data in state files."""
+
+    def __init__(self, work: Path, *, products: int, latency_ms: float, ps_key: str, doli_key: str) -> None:
+        self.work = work
+        self.ps_port, self.doli_port = _free_port(), _free_port()
+        self.ps_key, self.doli_key = ps_key, doli_key
+        fault = ["--fault", f"latency={latency_ms}ms"] if latency_ms else []
+        self.shop = _start(["emulate", "prestashop", "--port", str(self.ps_port), "--products", str(products),
+                            "--orders", "0", "--customers", "0", "--shops", "1", "--seed", str(SEED),
+                            "--key", ps_key, "--state", str(work / "prestashop.json"), *fault],
+                           work / "prestashop.log")
+        self.erp = _start(["emulate", "dolibarr", "--port", str(self.doli_port), "--seed", str(SEED),
+                           "--key", doli_key, "--state", str(work / "dolibarr.json"), *fault], work / "dolibarr.log")
+        self.ps_url = f"http://127.0.0.1:{self.ps_port}"
+        self.doli_url = f"http://127.0.0.1:{self.doli_port}/api/index.php"
+
+    def wait_ready(self) -> None:
+        _wait_ready(f"{self.doli_url}/status", self.erp, headers={"DOLAPIKEY": self.doli_key})
+        _wait_ready(f"{self.ps_url}/api/", self.shop, auth=httpx2.BasicAuth(self.ps_key, ""))
+
+    def cpu(self) -> dict[str, float]:
+        return {"prestashop": _cpu_seconds(self.shop.pid), "dolibarr": _cpu_seconds(self.erp.pid)}
+
+    def stop(self) -> None:
+        """Interrupt both (they save their state files), then wait."""
+        for process in (self.shop, self.erp):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (self.shop, self.erp):
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "dolisync.cli", *args], cwd=ROOT, stdout=handle,
+                            stderr=subprocess.STDOUT)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], *, auth: httpx2.Auth | None = None,
+                headers: dict[str, str] | None = None, timeout_s: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"emulator exited with {process.returncode} before serving {url}")
         try:
-            async with PrestaShopClient(SHOP_URL, DEFAULT_API_KEY, id_shop=1, limits=limits,
-                                        transport=httpx2.ASGITransport(app=ps_app)) as prestashop, \
-                    DolibarrClient(ERP_URL, KEY, limits=limits, transport=httpx2.ASGITransport(app=erp_app),
-                                   page_size=500) as dolibarr:
-                setup = await sync_catalog(settings, shop, store, prestashop=prestashop, dolibarr=dolibarr)
-                if setup.error:
-                    raise SystemExit(f"catalog setup failed: {setup.error}")
-                bound = sorted({b.target_id for entity in ("product", "combination")
-                                for b in Binder(store, "main").all(entity).values()}, key=int)
-                warehouse_id = next(int(w["id"]) for w in erp_state.table("warehouses").values()
-                                    if w["ref"] == warehouse)
-                targets = bound[:changed]
-                for index, product_id in enumerate(targets):
-                    await dolibarr.request_json("POST", "/stockmovements", body={
-                        "product_id": int(product_id), "warehouse_id": warehouse_id, "qty": 1 + index % 7,
-                        "label": "bench restock"})
-                plan.add(FaultRule(latency_ms=latency_ms))
-                started = time.perf_counter()
-                summary = await sync_reverse(settings, shop, store, prestashop=prestashop, dolibarr=dolibarr,
-                                             entities=["stock"])
-                elapsed = time.perf_counter() - started
+            if httpx2.get(url, auth=auth, headers=headers, timeout=5.0).status_code < 500:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout_s}s")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process (Linux ``/proc``), 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _settings(emulators: Emulators, warehouse: str, concurrency: int) -> Settings:
+    return Settings(dolibarr={"url": emulators.doli_url, "key": emulators.doli_key, "concurrency": concurrency},
+                    shop=[{"name": "main", "url": emulators.ps_url, "key": emulators.ps_key, "id_shop": 1,
+                           "default_warehouse": warehouse, "concurrency": concurrency, "erp_to_shop": ["stock"]}])
+
+
+def _clients(emulators: Emulators, concurrency: int) -> tuple[PrestaShopClient, DolibarrClient]:
+    limits = RemoteLimits(timeout_s=60, concurrency=concurrency, rate_per_s=1_000_000, retries=1)
+    return (PrestaShopClient(emulators.ps_url, emulators.ps_key, id_shop=1, limits=limits),
+            DolibarrClient(emulators.doli_url, emulators.doli_key, limits=limits, page_size=500))
+
+
+async def _setup(emulators: Emulators, db: Path, changed: int, concurrency: int) -> tuple[str, int]:
+    """Catalog sync, then stock movements in Dolibarr; returns (warehouse ref, rows changed)."""
+    prestashop, dolibarr = _clients(emulators, concurrency)
+    async with prestashop, dolibarr:
+        warehouses = await dolibarr.request_json("GET", "/warehouses")
+        warehouse = warehouses[0]
+        settings = _settings(emulators, str(warehouse["ref"]), concurrency)
+        store = open_store(f"sqlite:///{db}")
+        try:
+            setup = await sync_catalog(settings, settings.shop[0], store, prestashop=prestashop, dolibarr=dolibarr)
+            if setup.error:
+                raise SystemExit(f"catalog setup failed: {setup.error}")
+            bound = sorted({b.target_id for entity in ("product", "combination")
+                            for b in Binder(store, "main").all(entity).values()}, key=int)
         finally:
             store.close()
+        targets = bound[:changed]
+        for index, product_id in enumerate(targets):
+            await dolibarr.request_json("POST", "/stockmovements", body={
+                "product_id": int(product_id), "warehouse_id": int(warehouse["id"]), "qty": 1 + index % 7,
+                "label": "bench restock"})
+    return str(warehouse["ref"]), len(targets)
+
+
+async def _reverse(emulators: Emulators, db: Path, warehouse: str, concurrency: int) -> tuple[Any, float, float]:
+    """One reverse stock run: (summary, wall seconds, CPU seconds of this process)."""
+    settings = _settings(emulators, warehouse, concurrency)
+    prestashop, dolibarr = _clients(emulators, concurrency)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        async with prestashop, dolibarr:
+            cpu, started = time.process_time(), time.perf_counter()
+            summary = await sync_reverse(settings, settings.shop[0], store, prestashop=prestashop,
+                                         dolibarr=dolibarr, entities=["stock"])
+            return summary, time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        store.close()
+
+
+def _measure(base: Path, name: str, *, products: int, latency_ms: float, concurrency: int, warehouse: str,
+             keys: tuple[str, str]) -> dict[str, Any]:
+    work = base / name
+    shutil.copytree(base / "setup", work)
+    emulators = Emulators(work, products=products, latency_ms=latency_ms, ps_key=keys[0], doli_key=keys[1])
+    try:
+        emulators.wait_ready()
+        before = emulators.cpu()
+        summary, elapsed, cpu = asyncio.run(_reverse(emulators, work / "state.db", warehouse, concurrency))
+        after = emulators.cpu()
+    finally:
+        emulators.stop()
+    if summary.error:
+        raise SystemExit(f"reverse run failed: {summary.error}")
     counts = summary.counts("erp_stock")
     requests = sum(c.reads + c.writes for c in summary.requests.values())
     floor = requests * latency_ms / 1000.0 / concurrency
     return {
-        "products": products, "stock_rows_changed": len(targets), "updated": counts.updated,
-        "unchanged": counts.unchanged, "parked": counts.parked + counts.failed, "latency_ms": latency_ms,
-        "concurrency": concurrency, "requests": {k: v.to_dict() for k, v in summary.requests.items()},
-        "seconds": round(elapsed, 3), "stock_updates_per_s": round(counts.updated / elapsed, 1),
-        "floor_seconds": round(floor, 3), "efficiency": round(floor / elapsed, 3),
+        "updated": counts.updated, "unchanged": counts.unchanged, "parked": counts.parked + counts.failed,
+        "requests": {k: v.to_dict() for k, v in summary.requests.items()}, "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3), "emulator_cpu_seconds": {k: round(after[k] - before[k], 2) for k in after},
+        "stock_updates_per_s": round(counts.updated / elapsed, 1), "floor_seconds": round(floor, 3),
+        "efficiency": round(floor / elapsed, 3) if latency_ms else None,
     }
+
+
+def run(products: int, changed: int, latency_ms: float, concurrency: int) -> dict[str, Any]:
+    """Setup once, then the run without and with latency from the same state (see module docstring)."""
+    keys = (secrets.token_hex(16).upper(), secrets.token_hex(16))
+    base = Path(tempfile.mkdtemp(prefix="dolisync-bench-reverse-"))
+    try:
+        setup_dir = base / "setup"
+        setup_dir.mkdir()
+        emulators = Emulators(setup_dir, products=products, latency_ms=0.0, ps_key=keys[0], doli_key=keys[1])
+        try:
+            emulators.wait_ready()
+            warehouse, rows = asyncio.run(_setup(emulators, setup_dir / "state.db", changed, concurrency))
+        finally:
+            emulators.stop()
+        for log in setup_dir.glob("*.log"):
+            log.unlink()
+        baseline = _measure(base, "no-latency", products=products, latency_ms=0.0, concurrency=concurrency,
+                            warehouse=warehouse, keys=keys)
+        result = _measure(base, "latency", products=products, latency_ms=latency_ms, concurrency=concurrency,
+                          warehouse=warehouse, keys=keys)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return {"products": products, "stock_rows_changed": rows, "latency_ms": latency_ms, "concurrency": concurrency,
+            **result, "seconds_without_latency": baseline["seconds"]}
 
 
 def main() -> None:
@@ -112,14 +237,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging(level="WARNING")
-    baseline = asyncio.run(run(args.products, args.changed, 0.0, args.concurrency))
-    result = asyncio.run(run(args.products, args.changed, args.latency_ms, args.concurrency))
-    result["seconds_without_latency"] = baseline["seconds"]  # emulator + sync CPU, same process
+    result = run(args.products, args.changed, args.latency_ms, args.concurrency)
     if args.json:
         print(json.dumps(result, indent=2))
         return
     for key, value in result.items():
-        print(f"{key:>20}: {value}")
+        print(f"{key:>22}: {value}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Every function is pure (no I/O) and returns plain values in PrestaShop's terms, grouped by
 *field group* (the unit of ownership): ``stock``, ``price``, ``data`` (reference, weight,
-dimensions, barcodes), ``active`` and ``descriptions``. Dolibarr products are taken as the raw
+dimensions, barcodes), ``categories``, ``active`` and ``descriptions``. Dolibarr products are taken as the raw
 JSON dicts of ``GET /products[?includestockdata=1]`` (they carry ``multiprices``,
 ``multilangs`` and ``stock_warehouse``, which the typed record leaves out).
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dolisync.clients.prestashop_records import Product
+from dolisync.clients.prestashop_records import Combination, Product
 from dolisync.mapping.barcodes import BARCODE_TYPE_ISBN, BARCODE_TYPE_UPC
 from dolisync.mapping.errors import MappingError
 from dolisync.mapping.money import r6, to_decimal
@@ -38,6 +38,10 @@ __all__ = [
     "FIELD_GROUPS",
     "ReverseOptions",
     "active_fields",
+    "barcode_fields",
+    "category_fields",
+    "combination_data_fields",
+    "combination_values",
     "convert_length",
     "convert_weight",
     "data_fields",
@@ -50,7 +54,7 @@ __all__ = [
     "stock_figures",
 ]
 
-FIELD_GROUPS = ("price", "data", "active", "descriptions")
+FIELD_GROUPS = ("price", "data", "categories", "active", "descriptions")
 """Product field groups written by the product flow (stock has its own flow)."""
 
 _WEIGHT_EXP = {"kg": 0, "g": -3, "mg": -6, "t": 3}
@@ -187,8 +191,8 @@ def shop_reference(ref: str, options: ReverseOptions) -> str:
     return ref[len(prefix):] if prefix and ref.startswith(prefix) else ref
 
 
-def data_fields(product: Mapping[str, Any], options: ReverseOptions) -> dict[str, Any]:
-    """Reference (without the shop's ref prefix), weight, dimensions and barcodes (group ``data``)."""
+def barcode_fields(product: Mapping[str, Any]) -> dict[str, str]:
+    """Dolibarr's barcode in PrestaShop's ``ean13``/``upc``/``isbn`` by its type (others empty)."""
     barcode = str(product.get("barcode") or "").strip()
     barcode_type = int(doli_decimal(product.get("barcode_type")))
     codes = {"ean13": "", "upc": "", "isbn": ""}
@@ -199,6 +203,12 @@ def data_fields(product: Mapping[str, Any], options: ReverseOptions) -> dict[str
             codes["isbn"] = barcode
         else:
             codes["ean13"] = barcode
+    return codes
+
+
+def data_fields(product: Mapping[str, Any], options: ReverseOptions) -> dict[str, Any]:
+    """Reference (without the shop's ref prefix), weight, dimensions and barcodes (group ``data``)."""
+    codes = barcode_fields(product)
     try:
         return {
             "reference": shop_reference(str(product.get("ref") or ""), options),
@@ -210,6 +220,51 @@ def data_fields(product: Mapping[str, Any], options: ReverseOptions) -> dict[str
         }
     except MappingError as error:
         raise MappingError("product", str(product.get("id", "?")), error.field, error.value, error.hint) from None
+
+
+def combination_data_fields(child: Mapping[str, Any], *, base_weight: Decimal, default_reference: str,
+                            current_reference: str, options: ReverseOptions) -> dict[str, Any]:
+    """What a combination should carry from its Dolibarr product ``child`` (group ``data``).
+
+    ``reference`` = the child's ref without the shop's prefix, except that a combination with no
+    reference keeps none while the child has the catalog's default ref for it
+    (``default_reference``, ``{parent ref}-{combination id}``); ``weight`` = the weight impact,
+    the child's weight (converted to the shop unit) minus ``base_weight`` (its product's, already
+    in the shop unit); ``ean13``/``upc``/``isbn`` = the child's barcode by type.
+    """
+    ref = str(child.get("ref") or "")
+    reference = "" if not current_reference and ref == default_reference else shop_reference(ref, options)
+    try:
+        weight = _measure(child, "weight", options.weight_unit, weight=True)
+    except MappingError as error:
+        raise MappingError("product", str(child.get("id", "?")), error.field, error.value, error.hint) from None
+    return {"reference": reference, "weight": r6(weight - base_weight), **barcode_fields(child)}
+
+
+def combination_values(combination: Combination) -> dict[str, Any]:
+    """The same fields read from a PrestaShop combination."""
+    return {"reference": combination.reference, "weight": r6(combination.weight), "ean13": combination.ean13,
+            "upc": combination.upc, "isbn": combination.isbn}
+
+
+def category_fields(current: list[int], current_default: int, *, managed: set[int],
+                    wanted: set[int]) -> dict[str, Any]:
+    """A product's shop categories once Dolibarr's membership is applied (group ``categories``).
+
+    ``managed`` are the shop categories linked to a Dolibarr category, ``wanted`` those of them
+    whose Dolibarr twin holds the product. Categories not linked are kept as they are. The
+    default category stays when it is still a category of the product; otherwise it becomes
+    the first wanted one (else the first left). A product is never left in no category: when
+    nothing would be left, its default category is kept.
+    """
+    kept = [cid for cid in current if cid not in managed or cid in wanted]
+    categories = sorted(set(kept) | wanted)
+    if not categories and current_default:
+        categories = [current_default]
+    default = current_default
+    if default not in categories:
+        default = min(wanted) if wanted else (categories[0] if categories else 0)
+    return {"categories": categories, "id_category_default": default}
 
 
 def active_fields(product: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,6 +309,9 @@ def shop_values(product: Product, group: str, options: ReverseOptions) -> dict[s
         return {"reference": product.reference, "weight": r6(product.weight), "depth": r6(product.depth),
                 "width": r6(product.width), "height": r6(product.height), "ean13": product.ean13,
                 "upc": product.upc, "isbn": product.isbn}
+    if group == "categories":
+        return {"categories": sorted(set(product.associations.categories)),
+                "id_category_default": product.id_category_default}
     if group == "descriptions":
         return {"name": {lid: str(product.name.get(lid, "")) for lid in sorted(options.languages)},
                 "description": {lid: str(product.description.get(lid, "")) for lid in sorted(options.languages)}}

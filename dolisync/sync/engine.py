@@ -97,6 +97,8 @@ async def sync_catalog(
     unknown = [name for name in wanted if name not in ENTITIES]
     if unknown:
         raise ValueError(f"unknown entities {unknown}: choose among {', '.join(ENTITIES)}")
+    if (getattr(shop, "ownership", None) or {}).get("images") == "dolibarr":
+        wanted = [name for name in wanted if name != "images"]  # Dolibarr's documents rule (docs/reverse.md)
     started = time.monotonic()
     summary = SyncSummary(shop=shop.name, dry_run=dry_run)
     own_ps = prestashop is None

@@ -107,6 +107,14 @@ class ReverseRun:
         if len(pending) >= _FLUSH_EVERY:
             self._flush(entity)
 
+    def forget(self, entity: str, source_id: str) -> None:
+        """Drop the reverse state of one item (its object is gone on both sides)."""
+        if self.dry_run:
+            return
+        self.state(entity).pop(source_id, None)
+        self._pending.get(entity, {}).pop(source_id, None)
+        self.binder().unbind(entity, source_id)
+
     def flush(self) -> None:
         """Store every pending reverse state (and the catalog bindings this run made)."""
         for entity in list(self._pending):

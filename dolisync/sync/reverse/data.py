@@ -12,6 +12,8 @@ paged listing) and returns the cached result afterwards. Nothing here writes.
   :class:`MappingError` naming the known ones.
 * :meth:`ReverseData.variant_children` — ids of Dolibarr variant children (never shop products
   of their own).
+* :meth:`ReverseData.category_members` — the products of each Dolibarr category linked to a
+  shop category (one listing per category).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from dolisync.clients.errors import NotFound
 from dolisync.clients.prestashop_records import Language
 from dolisync.mapping.errors import MappingError
 from dolisync.sync.flows.catalog_data import CatalogData
@@ -96,6 +99,22 @@ class ReverseData:
             if name and name in (warehouse.ref, warehouse.label, str(warehouse.id)):
                 return warehouse.id
         return warehouses[0].id if not name and len(warehouses) == 1 else None
+
+    async def category_members(self, category_ids: list[str]) -> dict[str, frozenset[str]]:
+        """Dolibarr category id -> ids of its products, for the given categories (one
+        ``GET /categories/{id}/objects?type=product&onlyids=1`` each, the first time)."""
+        async def load() -> dict[str, frozenset[str]]:
+            members: dict[str, frozenset[str]] = {}
+            for category_id in sorted(set(category_ids)):
+                try:
+                    rows = await self.catalog.erp.get(f"/categories/{category_id}/objects",
+                                                      params={"type": "product", "onlyids": 1})
+                except NotFound:
+                    rows = []
+                members[category_id] = frozenset(str(row.get("id") if isinstance(row, dict) else row)
+                                                 for row in rows or [])
+            return members
+        return await self._once("category_members", load)
 
     async def languages(self) -> dict[int, str]:
         """PrestaShop language id -> ISO code."""

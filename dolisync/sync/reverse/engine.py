@@ -35,10 +35,12 @@ from dolisync.sync.flows.adapters import DolibarrErp, PrestaShopShop
 from dolisync.sync.flows.catalog_data import CatalogData
 from dolisync.sync.flows.context import BindingCache, FlowContext, ProgressCallback, SyncSettings
 from dolisync.sync.plan import SyncSummary
+from dolisync.sync.reverse.combination_data import CombinationDataFlow
 from dolisync.sync.reverse.combination_prices import CombinationPriceFlow
 from dolisync.sync.reverse.context import ReverseRun
 from dolisync.sync.reverse.data import ReverseData
 from dolisync.sync.reverse.echo import CatalogEcho, catalog_options
+from dolisync.sync.reverse.images import ReverseImageFlow
 from dolisync.sync.reverse.new_products import NewProductFlow
 from dolisync.sync.reverse.orders import InvoiceNumberFlow, OrderStateFlow
 from dolisync.sync.reverse.product_fields import ProductFieldsFlow, groups_for
@@ -160,6 +162,9 @@ async def _flows(run: ReverseRun, data: ReverseData, wanted: list[str], fresh_da
         await ProductFieldsFlow(run, data, echo, groups).run_all()
         if "prices" in wanted:
             await CombinationPriceFlow(run, data, echo).run_all()
+        if "product_data" in wanted:
+            await CombinationDataFlow(run, data, echo).run_all()
+            await ReverseImageFlow(run, data).run_all()
     if "order_states" in wanted:
         await OrderStateFlow(run).run_all()
     if "invoice_numbers" in wanted:

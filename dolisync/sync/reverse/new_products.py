@@ -15,14 +15,17 @@ waiting to be healed (``ref_ext`` ``ps-...``). For each candidate:
    it, two candidates park it), then ``POST products`` (prices from the shop's price rule,
    data, active flag, names/descriptions in every language, categories, tax rule group with
    Dolibarr's VAT rate), then one ``POST combinations`` per variant (price and weight impacts,
-   attribute values), then the images (Dolibarr product documents that are images).
+   attribute values), then the images (Dolibarr product documents that are images, the cover
+   document — ``*-cover.<ext>``, else the first in Dolibarr's order — first, so it is the cover).
 4. **bind** — ``product``/``combination``/``variant_combination`` bindings, the very ones the
    shop → ERP catalog flow uses, so that flow updates these objects in place; its image
-   hashes are primed with what was uploaded. A re-run finds the product bound: nothing written.
+   bindings point at the very documents uploaded (hashes primed), and the reverse image state
+   (``erp_image``) knows them too. A re-run finds the product bound: nothing written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from decimal import Decimal
@@ -55,13 +58,12 @@ from dolisync.sync.flows.products import COMBINATION, PRODUCT, VARIANT_LINK
 from dolisync.sync.reverse.context import ReverseRun
 from dolisync.sync.reverse.data import ReverseData
 from dolisync.sync.reverse.echo import CatalogEcho
+from dolisync.sync.reverse.images import ENTITY as REVERSE_IMAGE
+from dolisync.sync.reverse.images import IMAGE_EXTENSIONS, IMAGE_MIME, wanted_cover
 
 __all__ = ["NewProductFlow", "ENTITY"]
 
 ENTITY = "erp_new_product"
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-_IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-               ".webp": "image/webp"}
 
 
 def link_rewrite(text: str) -> str:
@@ -293,21 +295,27 @@ class NewProductFlow:
             documents = await self.run.dolibarr.list_documents("product", object_id=int(row["id"]))
         except NotFound:
             documents = []
-        names = sorted(str(d.get("name") or d.get("relativename") or "") for d in documents)
-        images = [name for name in names if name.lower().endswith(_IMAGE_EXTENSIONS)]
+        names = [str(d.get("relativename") or d.get("name") or "") for d in documents]
+        images = [name for name in names if "/" not in name and name.lower().endswith(IMAGE_EXTENSIONS)]
         if not images or product.associations.images:
             return  # nothing to send, or an adopted product that already has its images
+        cover = wanted_cover(images)
+        images = [cover] + [name for name in images if name != cover]  # the first upload becomes the cover
         ref = str(row.get("ref") or "")
         catalog_ref = product_ref(product.model_copy(update={"reference": self._reference(row)}),
                                   self.run.flow.options)
         for position, name in enumerate(images):
             content = await self.run.dolibarr.download_document("product", f"{ref}/{name}")
-            mime = _IMAGE_MIME[name[name.rfind("."):].lower()]
+            mime = IMAGE_MIME[name[name.rfind("."):].lower()]
             image_id = await self.run.prestashop.upload_image(product.id, content, name, mime)
             document = image_document(image_id, content, mime, is_cover=position == 0)
-            self.run.catalog.bind(CATALOG_IMAGE, f"p{product.id}-{image_id}", f"{catalog_ref}/{document.filename}",
+            # the shop -> ERP image flow finds the document it would have made: the very file
+            self.run.catalog.bind(CATALOG_IMAGE, f"p{product.id}-{image_id}", f"{ref}/{name}",
                                   written_hash=content_hash({"file": document.filename, "sha256": document.content_hash,
                                                              "ref": catalog_ref}))
+            self.run.remember(REVERSE_IMAGE, f"{row['id']}/{name}", image_id,
+                              read={"md5": hashlib.md5(content, usedforsecurity=False).hexdigest()},
+                              written={"image": image_id})
 
 
 def _is_candidate(row: dict[str, Any]) -> bool:

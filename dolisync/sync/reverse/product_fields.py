@@ -1,8 +1,13 @@
 """Prices and product data, Dolibarr → PrestaShop, per field group, for bound products.
 
 For every PrestaShop product bound (by the catalog) to a Dolibarr product, and for each field
-group switched on — ``price`` (flow ``prices``), ``data`` and ``active`` (flow
+group switched on — ``price`` (flow ``prices``), ``data``, ``categories`` and ``active`` (flow
 ``product_data``), ``descriptions`` (flow ``product_data`` with ``descriptions_on_update``):
+
+* ``categories``: the product's membership of the shop categories linked to a Dolibarr
+  category follows Dolibarr (others are kept; the default category stays valid, see
+  :func:`~dolisync.mapping.reverse.category_fields`); like ``data`` it follows Dolibarr
+  whenever ``product_data`` is on;
 
 1. map the Dolibarr product (:mod:`dolisync.mapping.reverse`) and read the shop's current
    values in the same shape;
@@ -22,11 +27,13 @@ from typing import Any
 from dolisync.clients.prestashop_records import Product
 from dolisync.mapping.reverse import (
     active_fields,
+    category_fields,
     data_fields,
     description_fields,
     shop_price,
     shop_values,
 )
+from dolisync.sync.flows.categories import ENTITY as CATEGORY
 from dolisync.sync.flows.products import PRODUCT
 from dolisync.sync.reverse.context import ReverseRun
 from dolisync.sync.reverse.data import ReverseData
@@ -43,7 +50,7 @@ def groups_for(flows: set[str], descriptions_on_update: bool) -> list[str]:
     if "prices" in flows:
         groups.append("price")
     if "product_data" in flows:
-        groups += ["data", "active"]
+        groups += ["data", "categories", "active"]
         if descriptions_on_update:
             groups.append("descriptions")
     return groups
@@ -85,7 +92,17 @@ class ProductFieldsFlow:
             return data_fields(doli, options)
         if group == "active":
             return active_fields(doli)
+        if group == "categories":
+            return await self._categories(product, doli)
         return description_fields(doli, options)
+
+    async def _categories(self, product: Product, doli: dict[str, Any]) -> dict[str, Any]:
+        linked = {int(sid): binding.target_id for sid, binding in self.run.catalog.entity(CATEGORY).items()
+                  if sid.isdigit() and not binding.target_id.startswith("-")}
+        members = await self.data.category_members(sorted(set(linked.values())))
+        wanted = {shop_id for shop_id, doli_id in linked.items() if str(doli["id"]) in members.get(doli_id, ())}
+        return category_fields(list(product.associations.categories), product.id_category_default,
+                               managed=set(linked), wanted=wanted)
 
     async def _tax_rate(self, product: Product) -> Any:
         table = await self.data.catalog.tax_table()
@@ -120,10 +137,15 @@ class ProductFieldsFlow:
 
     async def _write(self, product: Product, patch: dict[str, Any]) -> None:
         in_step = False if self.run.dry_run else await self.echo.in_sync(product)
-        body = {"id": product.id, **patch}
+        fields = {name: value for name, value in patch.items() if name != "categories"}
+        body: dict[str, Any] = {"id": product.id, **fields}
+        update: dict[str, Any] = dict(fields)
+        if "categories" in patch:  # associations are replaced as a whole
+            body["associations"] = {"categories": [{"id": cid} for cid in patch["categories"]]}
+            update["associations"] = product.associations.model_copy(update={"categories": patch["categories"]})
         await self.run.shop_write("PATCH", f"products/{product.id}", patch, entity=ENTITY, source_id=str(product.id),
                                   send=lambda: self.run.prestashop.patch("products", body))
-        updated = product.model_copy(update=patch)
+        updated = product.model_copy(update=update)
         if not self.run.dry_run:  # later flows of the run (combination impacts) see the new values
             (await self.data.catalog.all_products())[product.id] = updated
         if in_step:

@@ -16,6 +16,8 @@ product row of a product with combinations is their sum, which PrestaShop recomp
 
 from __future__ import annotations
 
+import asyncio
+
 from dolisync.clients.prestashop_records import StockAvailable
 from dolisync.mapping.errors import MappingError
 from dolisync.mapping.reverse import shop_quantity, stock_figures
@@ -39,14 +41,14 @@ class ReverseStockFlow:
 
     async def run_all(self) -> None:
         """Every stock row of the shop."""
-        rows = await self.data.catalog.stock_rows()
-        combinations = await self.data.catalog.combinations_by_product()
-        wanted = [row for row in rows if row.id_product_attribute or not combinations.get(row.id_product)]
-        warehouses = await self.run.flow.guard(ENTITY, "warehouses", self._check_warehouses)
+        # the listings of both sides at once (each is paged sequentially): the run waits for the longest
+        warehouses, rows, combinations, _products = await asyncio.gather(
+            self.run.flow.guard(ENTITY, "warehouses", self._check_warehouses), self.data.catalog.stock_rows(),
+            self.data.catalog.combinations_by_product(), self.data.products())
         if warehouses in ("parked", "failed"):
             return
+        wanted = [row for row in rows if row.id_product_attribute or not combinations.get(row.id_product)]
         self._catalog_warehouse = await self.data.catalog_warehouse_id()
-        await self.data.products()
         await self.run.flow.each(wanted, self._row)
 
     async def _check_warehouses(self) -> str:
