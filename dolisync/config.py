@@ -207,7 +207,8 @@ class ShopSettings(_Section):
     order_ref_mode: Literal["ref", "ref_client"] = Field(
         "ref_client",
         description="Where the PrestaShop order reference goes in Dolibarr: ref_client (the customer's "
-        "reference). 'ref' is refused for now: Dolibarr numbers orders itself when they are validated.",
+        "reference; Dolibarr numbers the order) or ref (also the order's own ref; the 2nd, 3rd... order of a split "
+        "cart gets REF-2, REF-3...; invoices keep Dolibarr's numbering).",
     )
     customer_ref_from_shop: bool = Field(
         False, description="Use the PrestaShop customer id as Dolibarr customer code (else Dolibarr numbering)."
@@ -299,16 +300,6 @@ class ShopSettings(_Section):
             raise ValueError("url is the shop base URL, without /api (e.g. https://shop.example.com)")
         return value
 
-    @field_validator("order_ref_mode")
-    @classmethod
-    def _order_ref_mode(cls, value: str) -> str:
-        if value == "ref":
-            raise ValueError(
-                "order_ref_mode = 'ref' is not supported yet: Dolibarr gives an order its ref (CO…) when it is "
-                "validated; use 'ref_client' (the PrestaShop reference is then the order's customer reference)"
-            )
-        return value
-
     @field_validator("ownership")
     @classmethod
     def _ownership(cls, value: dict[str, str]) -> dict[str, str]:
@@ -361,6 +352,9 @@ class RuntimeSettings(_Section):
     erp_poll_s: float = Field(120.0, gt=0, description="Seconds between two polls of Dolibarr changes.")
     cursor_overlap_s: float = Field(
         120.0, ge=0, description="Overlap re-read at each incremental poll (clock skew, late commits)."
+    )
+    inbox_retention_days: float = Field(
+        7.0, gt=0, description="Days a processed webhook/poll event stays in the inbox; older ones are purged hourly."
     )
 
 

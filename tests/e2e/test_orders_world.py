@@ -128,25 +128,6 @@ class OrderWorld:
             return await sync_catalog(self.settings, shop, self.store, prestashop=ps, dolibarr=doli,
                                       entities=["categories", "attributes", "features", "products"])
 
-    async def bind_products_directly(self) -> int:
-        """Create one plain Dolibarr product per PrestaShop product and combination and bind it,
-        as if the catalog had run (for shops whose catalog the catalog flow parks, e.g. Canadian
-        tax rule groups without a country-level rule). Returns how many were bound."""
-        from dolisync.clients.dolibarr import DolibarrClient
-        from dolisync.sync.binder import Binder, external_key
-
-        binder = Binder(self.store, "main")
-        tables = self.generated.prestashop.tables
-        items = [("product", str(p["id"]), str(p.get("reference") or f"P{p['id']}")) for p in tables["products"]]
-        items += [("combination", str(c["id"]), f"C{c['id']}") for c in tables.get("combinations", [])]
-        async with DolibarrClient.from_settings(self.settings.dolibarr, transport=self.transports()["dolibarr"]) as erp:
-            for entity, source_id, ref in items:
-                key = external_key("main", entity, source_id)
-                target = await erp.create("products", {"ref": f"{ref}-{entity[0]}{source_id}", "label": ref, "type": 0,
-                                                       "price": "0", "tva_tx": "0", "ref_ext": key})
-                binder.bind(entity, source_id, target, key)
-        return len(items)
-
     # -- views of the emulators ---------------------------------------------------------------
     def table(self, name: str) -> list[dict[str, Any]]:
         """Rows of a Dolibarr emulator table."""

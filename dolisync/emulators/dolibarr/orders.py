@@ -2,8 +2,11 @@
 
 Reproduced: create (``socid``/``date`` required, ``id`` in the body refused, unknown ``socid``
 -> 500 FK text, ``fk_product`` not checked, ``price_base_type`` ignored inside ``lines``), the
-draft ref ``(PROVn)``, lines CRUD (only on drafts: 400 "Bad Request"), amounts from the money
-model, validate -> ``CO{yymm}-{nnnn}`` (304 on repeat; optional stock decrement when
+draft ref ``(PROVn)`` — or the ``ref`` given in the body, kept by create and by validate (a ref
+already used answers 500 "Error creating order" with ``ErrorRefAlreadyExists``), lines CRUD
+(only on drafts: 400 "Bad Request"), amounts from the money model, validate ->
+``CO{yymm}-{nnnn}`` when the ref starts with ``PROV`` or ``(PROV`` (any case), else the ref is
+kept (304 on repeat; optional stock decrement when
 ``state.extra["stock_on_validate_order"]`` is set and an ``idwarehouse`` is given), close (304
 when already closed), setinvoiced, reopen, settodraft (keeps the final ref), delete (also when
 validated), contacts, ``/orders/ref/...`` and ``/orders/ref_ext/...`` answering 400 like the
@@ -13,6 +16,7 @@ validated), contacts, ``/orders/ref/...`` and ``/orders/ref_ext/...`` answering 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +40,7 @@ __all__ = ["register", "serialize_order", "order_columns", "get_order_row", "cur
 
 DRAFT, VALIDATED, SHIPPING, CLOSED = 0, 1, 2, 3
 _ONE = Decimal(1)
+_PROVISIONAL = re.compile(r"^\(?PROV", re.IGNORECASE)
 _FK_SOC = ("Cannot add or update a child row: a foreign key constraint fails (`dolibarr`.`llx_commande`, "
            "CONSTRAINT `fk_commande_fk_soc` FOREIGN KEY (`fk_soc`) REFERENCES `llx_societe` (`rowid`))")
 
@@ -90,6 +95,16 @@ def _latest_rate(state: DolibarrState, currency_id: int) -> Decimal:
     return as_decimal(max(rates, key=lambda r: r["id"])["rate"]) if rates else _ONE
 
 
+def is_provisional(ref: Any) -> bool:
+    """Dolibarr's test in ``valid()``: an empty ref or one matching ``/^[\\(]?PROV/i`` gets a number."""
+    return not ref or _PROVISIONAL.match(str(ref)) is not None
+
+
+def _ref_taken(state: DolibarrState, ref: str) -> bool:
+    """``isExistingObject('commande', 0, ref)``: some order of the (single) entity has this ref."""
+    return any(row.get("ref") == ref for row in state.table("orders").values())
+
+
 def _new_line(state: DolibarrState, order: Row, body: dict[str, Any], *, from_lines_endpoint: bool) -> Row:
     return line_from_body(state, body, honour_price_base=from_lines_endpoint,
                           multicurrency_tx=as_decimal(order.get("multicurrency_tx") or 1),
@@ -104,6 +119,10 @@ def create_order(call: Call) -> int:
         raise ApiError(400, "Creating with id field is forbidden")
     require(body, ("socid", "date"))
     state = call.state
+    wanted_ref = (as_str(body.get("ref")) or "").strip()
+    if wanted_ref and _ref_taken(state, wanted_ref):
+        # Commande::create() checks isExistingObject() before the INSERT (api_orders.class.php:349).
+        raise ApiError(500, "Error creating order", "ErrorRefAlreadyExists")
     if thirdparty_or_none(state, body["socid"]) is None:
         raise ApiError(500, "Error creating order", _FK_SOC)
     now = state.now()
@@ -122,7 +141,7 @@ def create_order(call: Call) -> int:
         "lines": [], "contacts": [], "invoice_links": [], "user_valid": None,
     }
     order_id = state.insert("orders", order)
-    order["ref"] = state.draft_ref(order_id)
+    order["ref"] = wanted_ref or state.draft_ref(order_id)
     context = caller_context(body)
     undo = lambda: state.delete("orders", order_id)  # noqa: E731 - rollback of this create
     for line_body in body.get("lines") or []:
@@ -348,7 +367,7 @@ async def validate_order(call: Call) -> Any:
     if order["statut"] != DRAFT:
         return not_modified()
     body = call.body if isinstance(call.body, dict) else {}
-    if str(order.get("ref", "")).startswith("(PROV"):
+    if is_provisional(order.get("ref")):
         try:
             final = await validation_race(state, "CO", state.now())
         except DuplicateRef as exc:

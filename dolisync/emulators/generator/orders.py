@@ -1,4 +1,5 @@
-"""The order factory: one new, consistent PrestaShop order from the current catalogue.
+"""The order factory: one new, consistent PrestaShop order from the current catalogue (or, with
+:meth:`OrderFactory.build_split`, the several orders of one cart split by PrestaShop).
 
 Contract: :meth:`OrderFactory.build` returns an :class:`OrderDraft` holding every row the order
 needs (a new customer and address when asked, the cart, the order, its ``order_details``,
@@ -82,6 +83,11 @@ class OrderDraft:
     customer: Row | None = None  # new customer to insert first
     addresses: list[Row] = field(default_factory=list)  # new addresses to insert
     ids: dict[str, Any] = field(default_factory=dict)
+    # what another order of the same (split) cart reuses: the customer row and both addresses
+    customer_row: Row = field(default_factory=dict)
+    delivery_row: Row = field(default_factory=dict)
+    invoice_row: Row = field(default_factory=dict)
+    same_cart_as: OrderDraft | None = None
 
     @property
     def final_state(self) -> int:
@@ -96,6 +102,8 @@ class OrderDraft:
         is set on the local order row and, when ``update`` is given (a store that copies rows
         on insert), written with ``update("orders", id, {"associations": ...})``.
         """
+        if self.same_cart_as is not None:
+            self._wire_to_cart(self.same_cart_as)
         if self.customer is not None:
             customer_id = insert("customers", self.customer)
             self.customer["id"] = str(customer_id)
@@ -113,7 +121,10 @@ class OrderDraft:
             for item in self.cart.get("associations", {}).get("cart_rows", []):
                 if item["id_address_delivery"] == placeholder:
                     item["id_address_delivery"] = address["id"]
-        self.cart["id"] = str(insert("carts", self.cart))
+        if self.same_cart_as is None:
+            self.cart["id"] = str(insert("carts", self.cart))
+        else:
+            self.cart["id"] = self.same_cart_as.cart["id"]
         self.order["id_cart"] = self.cart["id"]
         order_id = str(insert("orders", self.order))
         self.order["id"] = order_id
@@ -159,6 +170,15 @@ class OrderDraft:
             "order_invoice": int(invoice_id) if invoice_id != "0" else None,
         }
         return self.ids
+
+    def _wire_to_cart(self, first: OrderDraft) -> None:
+        """Take the customer, address and cart ids the first order of the cart got on insert."""
+        for name in ("id_customer", "id_address_delivery", "id_address_invoice", "id_cart"):
+            self.order[name] = first.order[name]
+        for name in ("id_customer", "id_address_delivery", "id_address_invoice"):
+            self.cart[name] = first.cart[name]
+        for item in self.cart.get("associations", {}).get("cart_rows", []):
+            item["id_address_delivery"] = first.order["id_address_delivery"]
 
 
 class OrderFactory:
@@ -381,25 +401,113 @@ class OrderFactory:
         reached = len(path) if progress is None and rng.random() < 0.55 else (
             rng.randint(1, len(path)) if progress is None else max(1, min(progress, len(path))))
         steps = path[:reached]
-        return self._rows_for(
+        draft = self._rows_for(
             when=when, shop=shop, customer=customer, new_customer=new_customer_row, draft_addresses=draft_addresses,
             delivery=delivery, invoice_address=invoice_address, currency=currency, conversion=conversion,
             lang=lang, lines=lines, carrier_id=carrier_id, money=money, gift=gift,
             chosen_rules=chosen_rules, module=chosen_module, steps=steps, horizon=horizon)
+        draft.customer_row, draft.delivery_row, draft.invoice_row = customer, delivery, invoice_address
+        return draft
+
+    def build_split(self, when: datetime, parts: int = 2, *, id_shop: int | None = None,
+                    module: str | None = None, progress: int | None = None,
+                    horizon: datetime | None = None) -> list[OrderDraft]:
+        """The ``parts`` orders PrestaShop makes from one cart split into packages
+        (``PaymentModule::validateOrder``): same customer, addresses, currency, payment module,
+        state history and ``reference``; each its own products, carrier and invoice; no cart
+        rule or wrapping. When a paid state was reached the cart's payment is **one**
+        ``order_payments`` row with the whole amount, linked by the shared reference and added
+        to the ``total_paid_real`` of the last order only (``addOrderPayment`` is called once,
+        on the last order of the loop). Commit the drafts in the returned order.
+        """
+        if parts < 2:
+            raise ValueError("a split cart has at least two orders")
+        saved = (self.mix.cart_rule_share, self.mix.gift_share)
+        self.mix.cart_rule_share = self.mix.gift_share = 0.0
+        try:
+            first = self.build(when, id_shop=id_shop, module=module, progress=progress, horizon=horizon,
+                               new_customer=False)
+            drafts = [first]
+            for _ in range(parts - 1):
+                drafts.append(self._build_sibling(first, when))
+        finally:
+            self.mix.cart_rule_share, self.mix.gift_share = saved
+        paid = [d for d in drafts if d.payments]
+        if paid:
+            total = sum((d.money.total_paid_tax_incl for d in drafts), _ZERO)
+            payment = dict(first.payments[0], amount=money6(total))
+            for draft in drafts:
+                draft.payments = []
+                draft.order["total_paid_real"] = money6(_ZERO)
+            drafts[-1].payments = [payment]
+            drafts[-1].order["total_paid_real"] = money6(total)
+        return drafts
+
+    def _build_sibling(self, first: OrderDraft, when: datetime) -> OrderDraft:
+        """Another order of ``first``'s cart (see :meth:`build_split`)."""
+        rng = self._rng
+        order = first.order
+        shop = int(order["id_shop"])
+        country = int(first.delivery_row["id_country"])
+        state = int(first.delivery_row["id_state"] or 0)
+        currency = int(order["id_currency"])
+        conversion = self._currencies.get(currency, ("", Decimal(1)))[1]
+        lang = int(order["id_lang"])
+        group = int(first.customer_row.get("id_default_group") or 3)
+        pool = self.catalog.by_shop.get(shop) or self.catalog.sellables
+        count = min(len(pool), rng.choice((1, 2, 3)), self.mix.max_lines)
+        lines = [self._cart_line(item, shop=shop, currency=currency, country=country, state=state, group=group,
+                                 lang=lang, quantity=rng.choice((1, 1, 2)))
+                 for item in (rng.sample(pool, count) if count < len(pool) else list(pool))]
+        carrier_id = int(order["id_carrier"])
+        _cname, carrier_group, carrier_price, carrier_free = self._carriers[carrier_id]
+        money = compute_order(OrderInput(
+            lines=lines, cart_rules=[], round_type=int(order["round_type"]), conversion_rate=conversion,
+            shipping_price=_ZERO if carrier_free else carrier_price,
+            carrier_tax=self.taxes.resolve(carrier_group, country, state), gift=False,
+            wrapping_price=self._wrapping_price,
+            wrapping_tax=self.taxes.resolve(self._wrapping_group, country, state)))
+        steps = [int(h["id_order_state"]) for h in first.histories]
+        draft = self._rows_for(
+            when=when, shop=shop, customer=first.customer_row, new_customer=None, draft_addresses=[],
+            delivery=first.delivery_row, invoice_address=first.invoice_row, currency=currency,
+            conversion=conversion, lang=lang, lines=lines, carrier_id=carrier_id, money=money, gift=False,
+            chosen_rules=[], module=str(order["module"]), steps=steps, horizon=None,
+            reference=str(order["reference"]), times=[_parse_ps_date(h["date_add"]) for h in first.histories])
+        draft.customer_row, draft.delivery_row, draft.invoice_row = (first.customer_row, first.delivery_row,
+                                                                     first.invoice_row)
+        draft.same_cart_as = first
+        return draft
+
+    def _cart_line(self, item: Sellable, *, shop: int, currency: int, country: int, state: int, group: int,
+                   lang: int, quantity: int) -> CartLine:
+        return CartLine(
+            id_product=item.id_product, quantity=quantity,
+            base_price=item.prices.get(shop, next(iter(item.prices.values()))),
+            tax=self.taxes.resolve(item.id_tax_rules_group, country, state),
+            id_product_attribute=item.id_product_attribute, attribute_price=item.attribute_price,
+            specific_price=self.catalog.specific_price(
+                item, shop=shop, currency=currency, country=country, group=group, quantity=quantity),
+            id_tax_rules_group=item.id_tax_rules_group,
+            name=item.names.get(lang) or next(iter(item.names.values())),
+            reference=item.reference, ean13=item.ean13, isbn=item.isbn, upc=item.upc, mpn=item.mpn,
+            weight=item.weight, wholesale_price=item.wholesale_price)
 
     def _rows_for(
         self, *, when: datetime, shop: int, customer: Row, new_customer: Row | None,
         draft_addresses: list[Row], delivery: Row, invoice_address: Row, currency: int,
         conversion: Decimal, lang: int, lines: list[CartLine], carrier_id: int, money: OrderMoney,
         gift: bool, chosen_rules: list[Row], module: str, steps: list[int], horizon: datetime | None,
+        reference: str | None = None, times: list[datetime] | None = None,
     ) -> OrderDraft:
         rng = self._rng
         rows = self._rows
         secure_key = str(customer.get("secure_key") or self.people.secure_key())
         payment_label, payment_method, _first = PAYMENT_MODULES[module]
-        times = [when]
-        for _ in steps[1:]:
-            times.append(times[-1] + timedelta(minutes=rng.randrange(20, 3 * 24 * 60)))
+        if times is None:
+            times = [when]
+            for _ in steps[1:]:
+                times.append(times[-1] + timedelta(minutes=rng.randrange(20, 3 * 24 * 60)))
         if horizon is not None:
             kept = max(1, sum(1 for at in times if at <= horizon))
             steps, times = steps[:kept], times[:kept]
@@ -414,7 +522,7 @@ class OrderFactory:
         paid_at = next((t for s, t in zip(steps, times) if flag(s, "paid")), None)
         shipped = any(flag(s, "shipped") for s in steps)
         current = steps[-1]
-        reference = self._reference()
+        reference = reference or self._reference()
         total_paid = money.total_paid_tax_incl
         invoice_number = delivery_number = 0
         if invoice_at is not None:
@@ -499,6 +607,10 @@ class OrderFactory:
             order=order, cart=cart, details=details, cart_rules=rule_rows, carrier=carrier,
             histories=histories, payments=payments, invoice=invoice, money=money,
             customer=new_customer, addresses=list(draft_addresses))
+
+
+def _parse_ps_date(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
 def _country_iso(country: int) -> str:

@@ -5,6 +5,10 @@ entity's bindings (:meth:`~dolisync.sync.binder.Binder.all`) and writes through 
 on ``bind``/``set_hashes``/``unbind`` (atomic upserts, as the binder does). Only this run
 writes the order entities of its connection (one run per shop at a time), so the memory view
 stays true; it is dropped with the run.
+
+With ``preload=False`` (a run of a few orders: the service syncs one order per job) each
+binding is read on first use and remembered (a miss too) instead: the cost of a run no longer
+grows with every binding the shop ever made.
 """
 
 from __future__ import annotations
@@ -20,18 +24,30 @@ __all__ = ["RunBindings"]
 class RunBindings:
     """Cached view of a :class:`Binder` (see module docstring)."""
 
-    def __init__(self, binder: Binder) -> None:
+    def __init__(self, binder: Binder, *, preload: bool = True) -> None:
         self.binder = binder
+        self.preload = preload
         self._entities: dict[str, dict[str, Binding]] = {}
+        self._missing: set[tuple[str, str]] = set()  # read and not bound (preload=False)
 
     def _entity(self, entity: str) -> dict[str, Binding]:
         if entity not in self._entities:
-            self._entities[entity] = dict(self.binder.all(entity))
+            self._entities[entity] = dict(self.binder.all(entity)) if self.preload else {}
         return self._entities[entity]
 
     def get(self, entity: str, source_id: object) -> Binding | None:
         """The binding of ``source_id`` or None."""
-        return self._entity(entity).get(str(source_id))
+        known, key = self._entity(entity), str(source_id)
+        if self.preload or key in known:
+            return known.get(key)
+        if (entity, key) in self._missing:
+            return None
+        binding = self.binder.get(entity, key)
+        if binding is None:
+            self._missing.add((entity, key))
+        else:
+            known[key] = binding
+        return binding
 
     def target_for(self, entity: str, source_id: object) -> str | None:
         """The bound target id or None."""
@@ -49,6 +65,7 @@ class RunBindings:
         binding = self.binder.bind(entity, str(source_id), target_id, external_key, written_hash=written_hash,
                                    read_hash=read_hash)
         self._entity(entity)[str(source_id)] = binding
+        self._missing.discard((entity, str(source_id)))
         return binding
 
     def set_hashes(self, entity: str, source_id: object, *, written_hash: str | None = None,
@@ -68,4 +85,6 @@ class RunBindings:
     def unbind(self, entity: str, source_id: object) -> None:
         """Forget a binding (its target vanished)."""
         self._entity(entity).pop(str(source_id), None)
+        if not self.preload:
+            self._missing.add((entity, str(source_id)))
         self.binder.unbind(entity, str(source_id))

@@ -97,7 +97,7 @@ class OrderRun:
 
     def __post_init__(self) -> None:
         self.binder = Binder(self.store, self.shop.name)
-        self.bindings = RunBindings(self.binder)
+        self.bindings = RunBindings(self.binder, preload=self.bulk_lookup)
         self.failures = FailureQueue(self.store)
         self.journal = Journal(self.store)
 
@@ -135,6 +135,22 @@ class OrderRun:
             candidates = [str(item.get("id")) async for item in self.dolibarr.list_raw(resource, sqlfilters=filters)]
         found = pick_one(entity, source_id, candidates, f"external key {key}")
         return None if found is None else int(found)
+
+    async def create(self, entity: str, source_id: object, resource: str, body: dict[str, Any]) -> int:
+        """``POST`` ``body`` to ``resource`` for ``entity`` ``source_id``; the new object is remembered.
+
+        A create that fails in any way may still have been applied (an answer lost after Dolibarr
+        committed, the process dying): the lookup index of its kind is then dropped, so the next
+        lookup (another order of the run with the same customer or address) lists Dolibarr again
+        instead of trusting an index that misses the object — never a duplicate.
+        """
+        try:
+            new_id = await self.dolibarr.create(resource, body)
+        except BaseException:
+            self._indexes.pop(_RESOURCES[entity], None)
+            raise
+        self.remember(entity, source_id, new_id)
+        return new_id
 
     def remember(self, entity: str, source_id: object, target_id: int) -> None:
         """A Dolibarr object the run created (keeps the bulk index true)."""

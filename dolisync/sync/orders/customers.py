@@ -165,8 +165,7 @@ class CustomerSync:
         if run.dry_run:
             run.plan("POST", "thirdparties", entity, source_id, f"name={body['name']}")
             return -1
-        new_id = await run.dolibarr.create("thirdparties", body)
-        run.remember(entity, source_id, new_id)
+        new_id = await run.create(entity, source_id, "thirdparties", body)
         run.count("customers", "created")
         return new_id
 
@@ -190,8 +189,7 @@ class CustomerSync:
                 if run.dry_run:
                     run.plan("POST", "contacts", "address", address.id, f"lastname={body['lastname']}")
                     return -1
-                found = await run.dolibarr.create("contacts", body)
-                run.remember("address", address.id, found)
+                found = await run.create("address", address.id, "contacts", body)
             if not run.dry_run:
                 run.bindings.bind("address", address.id, found, run.key("address", address.id))
             return found

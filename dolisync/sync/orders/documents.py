@@ -13,6 +13,10 @@ Contract (every method is safe to re-run, and after a crash at any point):
 * Invoices are built from the mapped lines (never ``createfromorder``, which drops the
   currency), validated, their PDF built (``PUT /documents/builddoc``), and the order is
   classified billed.
+* ``order_ref_mode = "ref"``: the order is created with the ``ref`` of the header (Dolibarr keeps
+  it through validation); a ref another Dolibarr order already has is a
+  :class:`~dolisync.sync.orders.erp_setup.SetupProblem` (the order is parked). Invoices and
+  credit notes never take it: they keep Dolibarr's numbering (the legal invoice sequence).
 * Amounts are checked after each write: :func:`~dolisync.mapping.reconcile.reconcile_document`
   of what Dolibarr stored against PrestaShop's grand totals.
 """
@@ -21,12 +25,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dolisync.clients.errors import NotFound
+from dolisync.clients.errors import NotFound, RemoteRejected
 from dolisync.mapping.orders import OrderMapping
 from dolisync.mapping.reconcile import Reconciliation, reconcile_document
 from dolisync.sync.binder import content_hash
 from dolisync.sync.orders.context import OrderRun
 from dolisync.sync.orders.customers import CALLER
+from dolisync.sync.orders.erp_setup import SetupProblem
 
 __all__ = ["Documents", "DRAFT", "lines_hash"]
 
@@ -80,8 +85,7 @@ class Documents:
 
     async def _create(self, resource: str, entity: str, source_id: int, body: dict[str, Any],
                       mapping: OrderMapping) -> int:
-        new_id = await self.client.create(resource, {**body, "caller": CALLER})
-        self.run.remember(entity, source_id, new_id)
+        new_id = await self.run.create(entity, source_id, resource, {**body, "caller": CALLER})
         if not mapping.lines_inline:
             for line in mapping.line_bodies():
                 await self.client.request_json("POST", f"{resource}/{new_id}/lines", body=line, idempotent=False)
@@ -123,7 +127,7 @@ class Documents:
             body = mapping.order_body(socid=header["socid"], date=header["date"], ref_ext=run.key("order", source_id),
                                       ref_client=header.get("ref_client"))
             body.update({k: v for k, v in header.items() if k not in ("socid", "date", "ref_client")})
-            order_id = await self._create("orders", "order", source_id, body, mapping)
+            order_id = await self._create_order(source_id, body, mapping)
             outcome = "created"
             await self._link_contacts(order_id, contacts, existing=False)
             document = await self._validate("orders", order_id, warehouse_id)
@@ -140,6 +144,19 @@ class Documents:
             document = await self._validate("orders", order_id, warehouse_id)
         run.bindings.bind("order", source_id, order_id, run.key("order", source_id), written_hash=digest)
         return order_id, document, outcome
+
+    async def _create_order(self, source_id: int, body: dict[str, Any], mapping: OrderMapping) -> int:
+        """``POST /orders``; a given ``ref`` that another Dolibarr order already has is a setup problem
+        (our own order was looked for by its external key first, so it is never ours)."""
+        try:
+            return await self._create("orders", "order", source_id, body, mapping)
+        except RemoteRejected as error:
+            if "ref" not in body or "ErrorRefAlreadyExists" not in str(error):
+                raise
+            raise SetupProblem(
+                f"Dolibarr already has another order with ref {body['ref']} (order_ref_mode = \"ref\"): rename or "
+                "delete that Dolibarr order, or use order_ref_mode = \"ref_client\", then `dolisync retry`",
+                field="order_ref_mode") from error
 
     async def _reopen(self, order_id: int) -> dict[str, Any]:
         """An order edited in the shop after sync (not invoiced): back to draft for new lines."""
@@ -182,7 +199,7 @@ class Documents:
         if invoice_id is None:
             body = mapping.invoice_body(socid=header["socid"], date=header["date"],
                                         ref_ext=run.key("invoice", source_id), ref_client=header.get("ref_client"))
-            body.update({k: v for k, v in header.items() if k not in ("socid", "date", "ref_client")})
+            body.update({k: v for k, v in header.items() if k not in ("socid", "date", "ref_client", "ref")})
             invoice_id = await self._create("invoices", "invoice", source_id, body, mapping)
             document = await self._validate("invoices", invoice_id, 0)
             created = True

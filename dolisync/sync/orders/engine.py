@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from dolisync.clients.errors import Permanent, RemoteError, Transient, Unauthorized
 from dolisync.mapping.errors import MappingError
 from dolisync.mapping.order_input import ShopOrder
+from dolisync.mapping.order_refs import order_ref
 from dolisync.mapping.orders import DolibarrSide, OrderMapping, OrderMappingOptions, map_order
 from dolisync.mapping.reconcile import Reconciliation, reconcile_document
 from dolisync.sync.binder import BindingConflict, content_hash
@@ -217,6 +218,10 @@ class OrderEngine:
         header: dict[str, Any] = {
             "socid": socid, "date": _timestamp(order.date_add, run.shop.timezone), "ref_client": order.reference,
         }
+        if run.shop.order_ref_mode == "ref":
+            ref = order_ref(order.reference, order.id, bundle.siblings)
+            if ref is not None:
+                header["ref"] = ref  # the order only: invoices keep Dolibarr's legal numbering
         try:
             header["mode_reglement_id"] = run.erp.payment_type_id(order.module)
         except SetupProblem:
@@ -309,7 +314,7 @@ class OrderEngine:
             run.plan("POST", "orders/{id}/validate", "order", oid, "validate")
         if progress.invoice and run.bindings.get("invoice", oid) is None:
             run.plan("POST", "invoices", "invoice", oid, f"{mapping.currency} {mapping.predicted_totals.incl}")
-        if progress.payment:
+        if progress.payment and not (bundle.split and oid != bundle.siblings[-1]):  # a cart's payment once
             for payment in bundle.payments:
                 if run.bindings.get("payment", payment.id) is None:
                     run.plan("POST", "invoices/paymentsdistributed", "payment", payment.id, f"{payment.amount}")

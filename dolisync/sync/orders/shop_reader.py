@@ -9,8 +9,14 @@ Contract:
   given ids / references.
 * :meth:`ShopReader.bundles` reads orders by id in chunks of :data:`CHUNK` with **one** listing
   per resource and chunk (orders, ``order_details``, ``order_cart_rules``, ``order_histories``,
-  ``order_payments`` by reference, customers, addresses): a few requests per hundred orders,
-  never one per order and resource.
+  ``order_payments`` by reference, the ids of every order sharing a reference, customers,
+  addresses): a few requests per hundred orders, never one per order and resource.
+* Split carts: PrestaShop gives every order split from one cart the same ``reference`` and books
+  the cart's payment once, by reference (``PaymentModule::validateOrder`` ->
+  ``addOrderPayment`` with the whole amount). Each bundle therefore carries every payment of
+  its reference and ``siblings``: the ids of all orders with that reference, ascending (also
+  those outside the selection), so that a ref or a payment can be decided the same way
+  whichever order of the cart is synced first.
 * Nothing here writes; every read goes through :class:`~dolisync.clients.prestashop.PrestaShopClient`.
 """
 
@@ -89,6 +95,14 @@ class OrderBundle:
     payments: list[OrderPayment] = field(default_factory=list)
     customer: Customer | None = None
     addresses: dict[int, Address] = field(default_factory=dict)
+    siblings: tuple[int, ...] = ()
+    """Ids of every order with this order's reference, ascending (itself included; empty when the
+    reference is empty). More than one: a split cart."""
+
+    @property
+    def split(self) -> bool:
+        """True when other orders share this order's reference (a cart split into several orders)."""
+        return len(self.siblings) > 1
 
     @property
     def state_history(self) -> list[int]:
@@ -203,11 +217,17 @@ class ShopReader:
                     by_reference[bundle.order.reference].append(bundle)
             refs = sorted(r for r in by_reference if not any(ch in r for ch in "[]|"))
             for ref_chunk in _chunks(refs, CHUNK):  # type: ignore[type-var]
+                siblings: dict[str, list[int]] = defaultdict(list)
+                async for row in self.client.list_raw("orders", display="[id,reference]",
+                                                      filters={"reference": list(ref_chunk)}):
+                    siblings[str(row.get("reference") or "")].append(int(row["id"]))
+                for ref in ref_chunk:
+                    for bundle in by_reference[ref]:
+                        bundle.siblings = tuple(sorted(set(siblings.get(ref, [])) | {bundle.order.id}))
                 async for payment in self.client.list("order_payments", record_type=OrderPayment,
                                                       filters={"order_reference": list(ref_chunk)}):
-                    targets = by_reference.get(payment.order_reference, [])
-                    if len(targets) == 1:  # split orders share a reference: payment goes to none
-                        targets[0].payments.append(payment)
+                    for target in by_reference.get(payment.order_reference, []):
+                        target.payments.append(payment)  # a split cart's payment: see Payments.record
             customer_ids = sorted({o.id_customer for o in orders if o.id_customer})
             customers = await self._customers_by_id(customer_ids)
             address_ids = sorted({a for o in orders for a in (o.id_address_delivery, o.id_address_invoice) if a})
