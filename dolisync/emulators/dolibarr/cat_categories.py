@@ -97,25 +97,22 @@ def _category_or_404(state: DolibarrState, category_id: int) -> Row:
 
 def link_object(state: DolibarrState, category_id: int, type_word: str, object_id: int) -> None:
     """Link an object to a category (idempotent; no type check, like Dolibarr)."""
-    links = state.table("category_links")
-    for link in links.values():
-        if link["fk_categorie"] == category_id and link["type"] == type_word and link["fk_object"] == object_id:
+    for link in state.lookup("category_links", "object", (type_word, object_id)):
+        if link["fk_categorie"] == category_id:
             return
     state.insert("category_links", {"fk_categorie": category_id, "type": type_word, "fk_object": object_id})
 
 
 def unlink_object(state: DolibarrState, category_id: int, type_word: str, object_id: int) -> None:
     """Remove a link if present."""
-    links = state.table("category_links")
-    for link_id, link in list(links.items()):
-        if link["fk_categorie"] == category_id and link["type"] == type_word and link["fk_object"] == object_id:
-            del links[link_id]
+    for link in state.lookup("category_links", "object", (type_word, object_id)):
+        if link["fk_categorie"] == category_id:
+            state.delete("category_links", link["id"])
 
 
 def categories_of(state: DolibarrState, type_word: str, object_id: int) -> list[Row]:
     """Category rows linked to an object, by category id."""
-    ids = {l["fk_categorie"] for l in state.table("category_links").values()
-           if l["type"] == type_word and l["fk_object"] == object_id}
+    ids = {l["fk_categorie"] for l in state.lookup("category_links", "object", (type_word, object_id))}
     return [state.table("categories")[i] for i in sorted(ids) if i in state.table("categories")]
 
 
@@ -186,9 +183,8 @@ def delete_category(call: Call) -> Any:
     row = _category_or_404(state, call.params["id"])
     if state.extra.get(DELETE_FAILS_FLAG):
         raise ApiError(500, "Error when delete category : ")
-    links = state.table("category_links")
-    for link_id in [k for k, link in links.items() if link["fk_categorie"] == row["id"]]:
-        state.delete("category_links", link_id)
+    for link in state.lookup("category_links", "category", row["id"]):
+        state.delete("category_links", link["id"])
     state.delete("categories", row["id"])
     for child in state.table("categories").values():
         if child["fk_parent"] == row["id"]:
@@ -202,7 +198,11 @@ def _object_id(state: DolibarrState, type_word: str, object_id: int | None, ref:
         if state.get(table, object_id) is None:
             raise ApiError(500, "Error when fetching object", None)
         return object_id
-    for row in state.table(table).values():
+    if table == "products" and ref_column == "ref" and ref is not None:  # indexed (case-folded): same first row
+        candidates = state.lookup("products", "ref", ref.casefold())
+    else:
+        candidates = list(state.table(table).values())
+    for row in candidates:
         if str(row.get(ref_column)) == ref:
             return row["id"]
     raise ApiError(500, "Error when fetching object", None)
@@ -246,8 +246,8 @@ def category_objects(call: Call) -> Any:
     state = call.state
     category = _category_or_404(state, call.params["id"])
     type_word = call.query.get("type") or _TYPE_WORDS.get(category["type"], "product")
-    ids = sorted(l["fk_object"] for l in state.table("category_links").values()
-                 if l["fk_categorie"] == category["id"] and l["type"] == type_word)
+    ids = sorted(l["fk_object"] for l in state.lookup("category_links", "category", category["id"])
+                 if l["type"] == type_word)
     if call.qbool("onlyids"):
         return [str(i) for i in ids]
     if type_word == "product":

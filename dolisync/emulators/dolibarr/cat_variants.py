@@ -227,8 +227,8 @@ def create_variant(state: DolibarrState, parent_id: int, body: dict[str, Any]) -
         "variation_ref_ext": as_str(body.get("ref_ext"), "") or "",
     }
     wanted = sorted(map(tuple, pairs))
-    existing = next((c for c in state.table("product_combinations").values()
-                     if c["fk_product_parent"] == parent_id and sorted(map(tuple, c["attributes"])) == wanted), None)
+    existing = next((c for c in state.lookup("product_combinations", "parent", parent_id)
+                     if sorted(map(tuple, c["attributes"])) == wanted), None)
     if existing is not None:
         existing.update(combo_fields)
         combo = existing
@@ -263,7 +263,7 @@ def list_variants(call: Call) -> Any:
     state = call.state
     if state.get("products", call.params["id"]) is None:
         raise ApiError(404, "Product not found")
-    combos = [c for c in state.table("product_combinations").values() if c["fk_product_parent"] == call.params["id"]]
+    combos = state.lookup("product_combinations", "parent", call.params["id"])
     include_stock = call.qbool("includestock")
     return [_combination_out(state, c, include_stock) for c in sorted(combos, key=lambda c: c["id"])]
 

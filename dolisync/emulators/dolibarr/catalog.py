@@ -210,11 +210,8 @@ def product_columns(state: DolibarrState, row: Row, extrafields: list[str] | Non
 
 def find_product_by_ref(state: DolibarrState, ref: str) -> Row | None:
     """The product whose ``ref`` equals ``ref`` (case-insensitive, like MySQL), or ``None``."""
-    folded = ref.casefold()
-    for row in state.table("products").values():
-        if str(row["ref"]).casefold() == folded:
-            return row
-    return None
+    found = state.lookup("products", "ref", ref.casefold())
+    return found[0] if found else None
 
 
 def _product_or_404(state: DolibarrState, product_id: int) -> Row:
@@ -241,7 +238,7 @@ def create_product(call: Call) -> int:
     row = new_product_row(state, body)
     note_extrafields_write(state, "product", row, body.get("array_options"), update=False)
     barcode = row.get("barcode")
-    if barcode and any(p.get("barcode") == barcode for p in state.table("products").values()):
+    if barcode and any(p.get("barcode") == barcode for p in state.lookup("products", "barcode", _fold(barcode))):
         state.next_id("products")  # the failed INSERT consumed an auto-increment value
         text = f"Error : The product barcode {barcode} already exists on another product reference."
         raise ApiError(500, "Error creating product", text, text)
@@ -255,10 +252,14 @@ def get_product(call: Call) -> Any:
     return serialize_product(call.state, row, include_stock=call.qbool("includestockdata"))
 
 
+def _fold(value: Any) -> str:
+    return str(value).casefold()
+
+
 def _first(state: DolibarrState, field: str, value: str) -> Row:
-    for row in sorted(state.table("products").values(), key=lambda r: r["id"]):
-        current = row.get(field)
-        if current is not None and str(current).casefold() == value.casefold():
+    """The lowest-id product whose ``field`` (ref, ref_ext or barcode) equals ``value`` case-insensitively."""
+    for row in state.lookup("products", field, value.casefold()):
+        if row.get(field) is not None:
             return row
     raise ApiError(404, "Product not found")
 
@@ -291,6 +292,7 @@ def update_product(call: Call) -> Any:
             text = "Error : ErrorProductAlreadyExists"
             raise ApiError(500, "Error updating product", text, text)
     _assign_fields(state, row, body)
+    state.reindex("products", row)  # ref, ref_ext or barcode may have changed
     note_extrafields_write(state, "product", row, None, update=True)
     for key in _DIMENSIONS:  # an update writes every column back: unset units become 0
         if row.get(f"{key}_units") is None:
@@ -333,10 +335,8 @@ def delete_product(call: Call) -> Any:
     if product_is_used(state, row["id"]):
         raise ApiError(409, "Can't delete, that product is probably used")
     state.delete("products", row["id"])
-    links = state.table("category_links")
-    for link_id, link in list(links.items()):
-        if link["type"] == "product" and link["fk_object"] == row["id"]:
-            del links[link_id]
+    for link in state.lookup("category_links", "object", ("product", row["id"])):
+        state.delete("category_links", link["id"])
     _emit(state, "PRODUCT_DELETE", row)
     return success("Object deleted")
 
@@ -359,8 +359,8 @@ def list_products(call: Call) -> Any:
         rows = [r for r in rows if r["type"] == mode - 1]
     category = call.qint("category", 0)
     if category:
-        linked = {l["fk_object"] for l in state.table("category_links").values()
-                  if l["fk_categorie"] == category and l["type"] == "product"}
+        linked = {l["fk_object"] for l in state.lookup("category_links", "category", category)
+                  if l["type"] == "product"}
         rows = [r for r in rows if r["id"] in linked]
     variant_filter = call.qint("variant_filter", 0)
     if variant_filter in (1, 2, 3):

@@ -59,7 +59,7 @@ def store_file(state: DolibarrState, directory: str, key: str, filename: str, co
     """Store (or overwrite) ``<directory>/<key>/<filename>`` and return the entry."""
     path = f"{directory}/{key}/{_safe_name(filename)}"
     previous = state.files.get(path)
-    siblings = [f for p, f in state.files.items() if p.startswith(f"{directory}/{key}/")]
+    siblings = state.files_in(f"{directory}/{key}")
     entry = StoredFile(content=content, date=state.now(),
                        mime=mime or mimetypes.guess_type(filename)[0] or "application/octet-stream",
                        position=previous.position if previous else len(siblings) + 1,
@@ -97,8 +97,14 @@ def _find_object(state: DolibarrState, table: str, key: str, *, object_id: int |
                  ref: str | None = None) -> Row | None:
     if object_id is not None:
         return state.get(table, object_id)
-    for row in state.table(table).values():
-        if ref is not None and (str(row.get("ref")) == ref or (key == "id" and str(row["id"]) == ref)):
+    if ref is None:
+        return None
+    if table == "products" and key == "ref":  # indexed by case-folded ref: same first row, no scan
+        candidates = state.lookup("products", "ref", ref.casefold())
+    else:
+        candidates = list(state.table(table).values())
+    for row in candidates:
+        if str(row.get("ref")) == ref or (key == "id" and str(row["id"]) == ref):
             return row
     return None
 
@@ -130,7 +136,7 @@ def list_documents(call: Call) -> Any:
                             "does not return any document.")
     key = str(row[key_kind])
     prefix = f"{directory}/{key}/"
-    files = sorted(((p[len(prefix):], f) for p, f in call.state.files.items() if p.startswith(prefix)),
+    files = sorted(((p[len(prefix):], call.state.files[p]) for p in call.state.files_in(f"{directory}/{key}")),
                    key=lambda item: (item[1].position, item[0]))
     if not files:
         raise ApiError(404, f"Search for modulepart {modulepart} with Id {row['id']} or Ref {row.get('ref') or key} "

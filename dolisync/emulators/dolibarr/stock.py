@@ -37,13 +37,13 @@ def _num(value: Any) -> str:
 
 def stock_by_warehouse(state: DolibarrState, product_id: int) -> dict[int, Decimal]:
     """Stock of ``product_id`` per warehouse id, in warehouse id order."""
-    rows = [r for r in state.table("product_stock").values() if r["fk_product"] == product_id]
+    rows = state.lookup("product_stock", "product", product_id)
     return {r["fk_entrepot"]: r["reel"] for r in sorted(rows, key=lambda r: r["fk_entrepot"])}
 
 
 def _stock_row(state: DolibarrState, product_id: int, warehouse_id: int) -> Row | None:
-    for row in state.table("product_stock").values():
-        if row["fk_product"] == product_id and row["fk_entrepot"] == warehouse_id:
+    for row in state.lookup("product_stock", "product", product_id):
+        if row["fk_entrepot"] == warehouse_id:
             return row
     return None
 
