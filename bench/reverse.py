@@ -26,20 +26,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx2
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from bench._processes import EmulatorProcesses
 from dolisync.clients.dolibarr import DolibarrClient
 from dolisync.clients.http import RemoteLimits
 from dolisync.clients.prestashop import PrestaShopClient
@@ -50,95 +49,30 @@ from dolisync.sync.binder import Binder
 from dolisync.sync.engine import sync_catalog
 from dolisync.sync.reverse import sync_reverse
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = 3
 
 
-class Emulators:
-    """Both emulators as child processes on loopback, with their data in state files."""
-
-    def __init__(self, work: Path, *, products: int, latency_ms: float, ps_key: str, doli_key: str) -> None:
-        self.work = work
-        self.ps_port, self.doli_port = _free_port(), _free_port()
-        self.ps_key, self.doli_key = ps_key, doli_key
-        fault = ["--fault", f"latency={latency_ms}ms"] if latency_ms else []
-        self.shop = _start(["emulate", "prestashop", "--port", str(self.ps_port), "--products", str(products),
-                            "--orders", "0", "--customers", "0", "--shops", "1", "--seed", str(SEED),
-                            "--key", ps_key, "--state", str(work / "prestashop.json"), *fault],
-                           work / "prestashop.log")
-        self.erp = _start(["emulate", "dolibarr", "--port", str(self.doli_port), "--seed", str(SEED),
-                           "--key", doli_key, "--state", str(work / "dolibarr.json"), *fault], work / "dolibarr.log")
-        self.ps_url = f"http://127.0.0.1:{self.ps_port}"
-        self.doli_url = f"http://127.0.0.1:{self.doli_port}/api/index.php"
-
-    def wait_ready(self) -> None:
-        _wait_ready(f"{self.doli_url}/status", self.erp, headers={"DOLAPIKEY": self.doli_key})
-        _wait_ready(f"{self.ps_url}/api/", self.shop, auth=httpx2.BasicAuth(self.ps_key, ""))
-
-    def cpu(self) -> dict[str, float]:
-        return {"prestashop": _cpu_seconds(self.shop.pid), "dolibarr": _cpu_seconds(self.erp.pid)}
-
-    def stop(self) -> None:
-        """Interrupt both (they save their state files), then wait."""
-        for process in (self.shop, self.erp):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in (self.shop, self.erp):
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
+def _emulators(work: Path, *, products: int, latency_ms: float, keys: tuple[str, str]) -> EmulatorProcesses:
+    """Both emulators of this benchmark (the generated catalogue, no orders) as child processes."""
+    return EmulatorProcesses(work, latency_ms=latency_ms, ps_key=keys[0], doli_key=keys[1],
+                             shop_args=["--products", str(products), "--orders", "0", "--customers", "0",
+                                        "--shops", "1", "--seed", str(SEED)],
+                             erp_args=["--seed", str(SEED)])
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "dolisync.cli", *args], cwd=ROOT, stdout=handle,
-                            stderr=subprocess.STDOUT)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], *, auth: httpx2.Auth | None = None,
-                headers: dict[str, str] | None = None, timeout_s: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"emulator exited with {process.returncode} before serving {url}")
-        try:
-            if httpx2.get(url, auth=auth, headers=headers, timeout=5.0).status_code < 500:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout_s}s")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a live process (Linux ``/proc``), 0 when unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def _settings(emulators: Emulators, warehouse: str, concurrency: int) -> Settings:
+def _settings(emulators: EmulatorProcesses, warehouse: str, concurrency: int) -> Settings:
     return Settings(dolibarr={"url": emulators.doli_url, "key": emulators.doli_key, "concurrency": concurrency},
                     shop=[{"name": "main", "url": emulators.ps_url, "key": emulators.ps_key, "id_shop": 1,
                            "default_warehouse": warehouse, "concurrency": concurrency, "erp_to_shop": ["stock"]}])
 
 
-def _clients(emulators: Emulators, concurrency: int) -> tuple[PrestaShopClient, DolibarrClient]:
+def _clients(emulators: EmulatorProcesses, concurrency: int) -> tuple[PrestaShopClient, DolibarrClient]:
     limits = RemoteLimits(timeout_s=60, concurrency=concurrency, rate_per_s=1_000_000, retries=1)
     return (PrestaShopClient(emulators.ps_url, emulators.ps_key, id_shop=1, limits=limits),
             DolibarrClient(emulators.doli_url, emulators.doli_key, limits=limits, page_size=500))
 
 
-async def _setup(emulators: Emulators, db: Path, changed: int, concurrency: int) -> tuple[str, int]:
+async def _setup(emulators: EmulatorProcesses, db: Path, changed: int, concurrency: int) -> tuple[str, int]:
     """Catalog sync, then stock movements in Dolibarr; returns (warehouse ref, rows changed)."""
     prestashop, dolibarr = _clients(emulators, concurrency)
     async with prestashop, dolibarr:
@@ -162,7 +96,7 @@ async def _setup(emulators: Emulators, db: Path, changed: int, concurrency: int)
     return str(warehouse["ref"]), len(targets)
 
 
-async def _reverse(emulators: Emulators, db: Path, warehouse: str, concurrency: int) -> tuple[Any, float, float]:
+async def _reverse(emulators: EmulatorProcesses, db: Path, warehouse: str, concurrency: int) -> tuple[Any, float, float]:
     """One reverse stock run: (summary, wall seconds, CPU seconds of this process)."""
     settings = _settings(emulators, warehouse, concurrency)
     prestashop, dolibarr = _clients(emulators, concurrency)
@@ -181,7 +115,7 @@ def _measure(base: Path, name: str, *, products: int, latency_ms: float, concurr
              keys: tuple[str, str]) -> dict[str, Any]:
     work = base / name
     shutil.copytree(base / "setup", work)
-    emulators = Emulators(work, products=products, latency_ms=latency_ms, ps_key=keys[0], doli_key=keys[1])
+    emulators = _emulators(work, products=products, latency_ms=latency_ms, keys=keys)
     try:
         emulators.wait_ready()
         before = emulators.cpu()
@@ -210,7 +144,7 @@ def run(products: int, changed: int, latency_ms: float, concurrency: int) -> dic
     try:
         setup_dir = base / "setup"
         setup_dir.mkdir()
-        emulators = Emulators(setup_dir, products=products, latency_ms=0.0, ps_key=keys[0], doli_key=keys[1])
+        emulators = _emulators(setup_dir, products=products, latency_ms=0.0, keys=keys)
         try:
             emulators.wait_ready()
             warehouse, rows = asyncio.run(_setup(emulators, setup_dir / "state.db", changed, concurrency))

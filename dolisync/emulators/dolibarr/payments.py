@@ -6,8 +6,17 @@ Quirks reproduced (API.md §6.2): ``POST /invoices/{id}/payments`` always pays t
 leaves it open; ``accountid`` is mandatory and ``closepaidinvoices`` must be ``yes``/``no`` (400
 at the validate stage). ``paymentsdistributed`` pays given amounts or ``"remain"``, in the
 company currency or with ``multicurrency_amount`` in the invoice's, and refuses over-payment.
-Each payment gets ``PAY{yymm}-{nnnn}`` and one bank line. Triggers:
-``PAYMENT_CUSTOMER_CREATE``, then ``BILL_PAYED`` for invoices it settles.
+Each payment gets ``PAY{yymm}-{nnnn}`` and, with the Banks module on (``banque``), one bank line.
+Triggers: ``PAYMENT_CUSTOMER_CREATE``, then ``BILL_PAYED`` for invoices it settles.
+
+Cheques (both endpoints, ``api_invoices.class.php`` addPayment/addPaymentDistributed): with Banks
+on, a payment whose type code is ``CHQ`` and whose ``chqemetteur`` is PHP-empty (missing, ``""``,
+``"0"``) is refused with 400 ``"Emetteur is mandatory when payment code is CHQ"``. Dolibarr checks
+this only *after* the payment was created (invoices closed, triggers fired) and throws without
+committing, so the transaction is rolled back: nothing stays (no payment, no bank line, the
+invoices keep their status, the ``PAY`` number is not used up) but the triggers did fire (a
+webhook receiver sees phantom ``PAYMENT_CUSTOMER_CREATE``/``BILL_PAYED`` events). ``chqemetteur``
+is stored as the bank line's ``emetteur``.
 """
 
 from __future__ import annotations
@@ -59,39 +68,59 @@ def _validate_common(body: dict[str, Any]) -> None:
         raise ApiError(400, "`accountid` is required.", stages=_VALIDATE_STAGES, source="Validator.php:436")
 
 
+def _php_empty(value: Any) -> bool:
+    """PHP's ``empty()`` on a request parameter: missing, ``""``, ``"0"``, ``0``, ``false``."""
+    return value in (None, "", "0", 0, False)
+
+
 def _record(state: DolibarrState, body: dict[str, Any], parts: list[dict[str, Any]], *, ref_ext: str | None,
-            label: str = "(CustomerInvoicePayment)") -> int:
-    """Store a payment with its parts and bank line; fire the triggers; return its id."""
+            label: str = "(CustomerInvoicePayment)", source: str) -> int:
+    """Store a payment with its parts and bank line; fire the triggers; return its id.
+
+    Follows ``Paiement::create`` then ``addPaymentToBank``: the cheque check sits between the two
+    and rolls everything back (see the module docstring); ``source`` names its line for the error.
+    """
     when = parse_date(body.get("datepaye")) or state.now()
     account = get_account_row(state, as_int(body.get("accountid"), 0) or 0)
     code, _ = _type_code(body.get("paymentid"))
     amount = sum((p["amount"] for p in parts), Decimal(0))
     mc_amount = sum((p["multicurrency_amount"] for p in parts), Decimal(0))
-    bank_line = add_bank_line(state, account["id"], amount, label, code, when=when,
-                              num_chq=as_str(body.get("num_payment")), emetteur=as_str(body.get("chqemetteur")))
     payment: Row = {
         "ref": None, "ref_ext": ref_ext or "", "datepaye": when, "amount": amount, "multicurrency_amount": mc_amount,
         "paymentid": as_int(body.get("paymentid"), 0), "num_payment": as_str(body.get("num_payment")),
-        "note": as_str(body.get("comment"), "") or "", "fk_account": account["id"], "bank_line": bank_line, "parts": parts,
+        "note": as_str(body.get("comment"), "") or "", "fk_account": account["id"], "bank_line": None, "parts": parts,
         "datec": state.now(),
     }
+    invoices = [row for row in (state.get("invoices", part["invoice_id"]) for part in parts) if row is not None]
+    snapshots = [(invoice, dict(invoice)) for invoice in invoices]
     payment_id = state.insert("payments", payment)
     payment["ref"] = state.next_ref("PAY", when)
 
-    def undo() -> None:
+    def undo() -> None:  # the transaction rolled back (the autoincrement id stays used, like InnoDB's)
         state.delete("payments", payment_id)
-        state.delete("banklines", bank_line)
+        if payment["bank_line"] is not None:
+            state.delete("banklines", payment["bank_line"])
+        counter, _, number = str(payment["ref"]).partition("-")
+        if state.ref_counters.get(counter) == int(number):  # numbering reads MAX(ref): the number is free again
+            state.ref_counters[counter] = int(number) - 1
+        for invoice, before in snapshots:
+            for added in set(invoice) - set(before):
+                del invoice[added]
+            invoice.update(before)
 
     fire(state, "PAYMENT_CUSTOMER_CREATE", payment, {}, undo=undo)
-    for part in parts:  # Dolibarr regenerates the invoice PDF when a payment is recorded
-        invoice = state.get("invoices", part["invoice_id"])
-        if invoice is not None:
-            invoice["last_main_doc"] = f"facture/{invoice['ref']}/{invoice['ref']}.pdf"
+    for invoice in invoices:  # Dolibarr regenerates the invoice PDF when a payment is recorded
+        invoice["last_main_doc"] = f"facture/{invoice['ref']}/{invoice['ref']}.pdf"
     if str(body.get("closepaidinvoices")) == "yes":
-        for part in parts:
-            invoice = state.get("invoices", part["invoice_id"])
-            if invoice is not None:
-                mark_paid_if_settled(state, invoice)
+        for invoice in invoices:
+            mark_paid_if_settled(state, invoice)
+    if "banque" in state.modules():
+        if code == "CHQ" and _php_empty(body.get("chqemetteur")):
+            undo()
+            raise ApiError(400, f"Emetteur is mandatory when payment code is {code}", source=source)
+        payment["bank_line"] = add_bank_line(
+            state, account["id"], amount, label, code, when=when, num_chq=as_str(body.get("num_payment")),
+            emetteur=as_str(body.get("chqemetteur")))
     return payment_id
 
 
@@ -107,7 +136,7 @@ def pay_invoice(call: Call) -> int:
         amount, mc_amount = abs(amount), abs(mc_amount)
     parts = [{"invoice_id": invoice["id"], "amount": amount, "multicurrency_amount": mc_amount}]
     label = "(CustomerInvoicePaymentBack)" if invoice["type"] == CREDIT_NOTE else "(CustomerInvoicePayment)"
-    return _record(state, body, parts, ref_ext=None, label=label)
+    return _record(state, body, parts, ref_ext=None, label=label, source="api_invoices.class.php:1757")
 
 
 def _number_text(value: Decimal) -> str:
@@ -155,7 +184,11 @@ def pay_distributed(call: Call) -> int:
         parts.append({"invoice_id": invoice["id"], "amount": amount, "multicurrency_amount": mc_amount})
     if len(currencies) > 1:
         raise ApiError(400, "Payments with different currencies are not supported")
-    return _record(state, body, parts, ref_ext=as_str(body.get("ref_ext")))
+    return _record(state, body, parts, ref_ext=as_str(body.get("ref_ext")), source="api_invoices.class.php:1909")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _payment_date_text(ts: int) -> str:
@@ -174,7 +207,7 @@ def invoice_payments(call: Call) -> list[dict[str, Any]]:
             out.append({
                 "amount": fmt_amount(part["amount"]), "type": _type_code(payment["paymentid"])[0],
                 "typeline": "payment", "date": _payment_date_text(payment["datepaye"]), "num": payment.get("num_payment") or "",
-                "ref": payment["ref"], "ref_ext": payment.get("ref_ext") or "", "fk_bank_line": str(payment["bank_line"]),
+                "ref": payment["ref"], "ref_ext": payment.get("ref_ext") or "", "fk_bank_line": _text_or_none(payment["bank_line"]),
             })
     return out
 
@@ -191,7 +224,7 @@ def serialize_paiement(state: DolibarrState, payment: Row) -> dict[str, Any]:
         "multicurrency_amount": fmt_amount(payment["multicurrency_amount"]), "amounts": [],
         "multicurrency_amounts": [], "pos_change": 0, "type_label": label, "type_code": code,
         "num_payment": payment.get("num_payment"), "bank_account": str(payment["fk_account"]),
-        "bank_line": str(payment["bank_line"]),
+        "bank_line": _text_or_none(payment["bank_line"]),
     })
     return out
 

@@ -29,8 +29,8 @@ from dolisync.sync.flows.context import AmbiguousMatch
 from dolisync.sync.orders.context import OrderRun
 from dolisync.sync.orders.erp_setup import SetupProblem
 
-__all__ = ["CustomerSync", "AmbiguousCustomer", "thirdparty_body", "contact_body", "guest_source_id",
-           "person_name", "CALLER"]
+__all__ = ["CustomerSync", "AmbiguousCustomer", "thirdparty_body", "thirdparty_name", "contact_body",
+           "guest_source_id", "person_name", "CALLER"]
 
 CALLER = "dolisync"
 
@@ -56,13 +56,23 @@ def _street(address: Address | None) -> str:
     return "\n".join(part for part in (address.address1.strip(), address.address2.strip()) if part)
 
 
+def _company(customer: Customer, address: Address | None) -> str:
+    return (customer.company or (address.company if address is not None else "")).strip()
+
+
+def thirdparty_name(customer: Customer, address: Address | None, *, upper: bool) -> str:
+    """The name of a customer's third party: the company, else the person, else the e-mail."""
+    return (_company(customer, address) or person_name(customer.lastname, customer.firstname, upper=upper)
+            or customer.email)
+
+
 def thirdparty_body(customer: Customer, address: Address | None, *, key: str, upper: bool, locale: str,
                     country_code: str, ref_from_shop: bool) -> dict[str, Any]:
     """``POST /thirdparties`` body for a customer (see module docstring)."""
     person = person_name(customer.lastname, customer.firstname, upper=upper)
-    company = (customer.company or (address.company if address is not None else "")).strip()
+    company = _company(customer, address)
     body: dict[str, Any] = {
-        "name": company or person or customer.email,
+        "name": thirdparty_name(customer, address, upper=upper),
         "email": customer.email,
         "client": 1,
         "code_client": str(customer.id) if ref_from_shop else "-1",

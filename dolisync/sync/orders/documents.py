@@ -6,8 +6,9 @@ Contract (every method is safe to re-run, and after a crash at any point):
   only then creates. A document found as a draft is repaired before validation: when its
   lines do not give the predicted totals (a crash between ``POST /orders`` and the last
   ``POST /orders/{id}/lines``), its lines are replaced by the mapped ones.
-* Validation happens only on drafts, one at a time per run (Dolibarr numbers documents as
-  "max + 1" without a lock; the client also retries its duplicate-ref 500), with the
+* Validation happens only on drafts, one at a time per run and document type (Dolibarr numbers
+  each type — orders, invoices and credit notes, shipments — as "max + 1" of its own table
+  without a lock; the client also retries its duplicate-ref 500), with the
   warehouse mapped from the order's carrier so the stock decrement lands where the parcel
   leaves from. A validation that keeps failing leaves a draft that the next run validates.
 * Invoices are built from the mapped lines (never ``createfromorder``, which drops the
@@ -107,7 +108,7 @@ class Documents:
         return await self.client.get_raw(resource, document_id)
 
     async def _validate(self, resource: str, document_id: int, warehouse_id: int) -> dict[str, Any]:
-        async with self.run.lock("validate"):
+        async with self.run.lock(f"validate:{resource}"):
             answer = await self.client.post_action(f"{resource}/{document_id}/validate",
                                                    {"idwarehouse": warehouse_id, "notrigger": 0})
         if isinstance(answer, dict) and answer.get("id"):
@@ -256,7 +257,7 @@ class Documents:
             status = DRAFT
             made = True
         if status == DRAFT:
-            async with run.lock("validate"):
+            async with run.lock("validate:shipments"):
                 await self.client.post_action(f"shipments/{shipment_id}/validate", {"notrigger": 0})
             made = True
         run.bindings.bind("shipment", source_id, shipment_id, run.key("shipment", source_id))

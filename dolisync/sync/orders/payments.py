@@ -19,6 +19,13 @@ Contract of :meth:`Payments.record`:
   (:func:`~dolisync.mapping.order_payments.allocate_payments`: in order id order, each invoice
   paid in full before the next). It is recorded by the sync of whichever order of the cart
   finds every order of the cart invoiced in Dolibarr; until then it waits (not an error).
+* Cheques: when the module's Dolibarr payment type is ``CHQ``, the body carries
+  ``chqemetteur`` (Dolibarr refuses a cheque without it when its Banks module is on, 400
+  "Emetteur is mandatory when payment code is CHQ"): the payer, named like the customer's third
+  party (:func:`~dolisync.sync.orders.customers.thirdparty_name`: the company, else the person,
+  else the e-mail; a guest's own name even when guests share the generic third party), cut to
+  :data:`ISSUER_MAX` characters. ``chqbank`` (the payer's bank) is unknown to PrestaShop and
+  left out.
 """
 
 from __future__ import annotations
@@ -31,10 +38,14 @@ from dolisync.mapping.money import r2
 from dolisync.mapping.order_payments import Share, allocate_payments
 from dolisync.mapping.orders import OrderMapping
 from dolisync.sync.orders.context import OrderRun
+from dolisync.sync.orders.customers import thirdparty_name
 from dolisync.sync.orders.erp_setup import SetupProblem
 from dolisync.sync.orders.shop_reader import OrderBundle
 
-__all__ = ["Payments", "payment_body"]
+__all__ = ["ISSUER_MAX", "Payments", "cheque_issuer", "payment_body"]
+
+ISSUER_MAX = 255
+"""Characters Dolibarr keeps of a cheque's issuer (``llx_bank.emetteur`` is ``varchar(255)``)."""
 
 
 def _amounts(share: Share[int], multicurrency: bool) -> dict[str, str]:
@@ -43,19 +54,30 @@ def _amounts(share: Share[int], multicurrency: bool) -> dict[str, str]:
                                                                              "multicurrency_amount": ""}
 
 
+def cheque_issuer(bundle: OrderBundle, *, upper: bool, fallback: str) -> str:
+    """The payer of ``bundle``'s cheque: its customer's third-party name (``fallback`` when it has
+    none), at most :data:`ISSUER_MAX` characters."""
+    customer = bundle.customer
+    name = ""
+    if customer is not None:
+        name = thirdparty_name(customer, bundle.addresses.get(bundle.order.id_address_invoice), upper=upper)
+    return (name.strip() or fallback)[:ISSUER_MAX]
+
+
 def payment_body(invoice_id: int, payment: OrderPayment, *, amount: Decimal, multicurrency: bool, timestamp: int,
                  account_id: int, type_id: int, key: str, reference: str, settles: bool = False,
-                 shares: list[Share[int]] | None = None) -> dict[str, Any]:
+                 shares: list[Share[int]] | None = None, issuer: str | None = None) -> dict[str, Any]:
     """``POST /invoices/paymentsdistributed`` body for one shop payment.
 
     ``settles``: the payment pays exactly what remains, sent as ``"remain"`` so that Dolibarr
     also settles the company-currency rest of a foreign-currency invoice (its company amount is
     the sum of rounded lines, which the converted payment can miss by a cent) and closes it.
     ``shares``: the payment spread over several invoices (a split cart); ``invoice_id``,
-    ``amount`` and ``settles`` are then not used.
+    ``amount`` and ``settles`` are then not used. ``issuer``: a cheque's payer, sent as
+    ``chqemetteur`` (given for ``CHQ`` payments only).
     """
     parts = shares if shares is not None else [Share(invoice_id, amount, settles)]
-    return {
+    body: dict[str, Any] = {
         "arrayofamounts": {str(part.invoice): _amounts(part, multicurrency) for part in parts},
         "datepaye": timestamp,
         "paymentid": type_id,
@@ -65,6 +87,9 @@ def payment_body(invoice_id: int, payment: OrderPayment, *, amount: Decimal, mul
         "comment": f"PrestaShop {payment.payment_method} — order {reference}".strip(),
         "ref_ext": key,
     }
+    if issuer:
+        body["chqemetteur"] = issuer
+    return body
 
 
 class Payments:
@@ -90,6 +115,7 @@ class Payments:
         module = bundle.order.module
         account_id = run.erp.bank_account_id(module, run.shop.payment_accounts)
         type_id = run.erp.payment_type_id(module)
+        issuer = self._issuer(bundle, type_id)
         existing = [] if fresh else await run.dolibarr.request_json("GET", f"invoices/{invoice_id}/payments")
         by_key = {str(row.get("ref_ext") or ""): row for row in (existing if isinstance(existing, list) else [])}
         sent = 0
@@ -109,7 +135,7 @@ class Payments:
                                 multicurrency=mapping.multicurrency_tx is not None,
                                 timestamp=_timestamp(payment.date_add, run.shop.timezone), account_id=account_id,
                                 type_id=type_id, key=key, reference=bundle.order.reference,
-                                settles=r2(payment.amount) == remain)
+                                settles=r2(payment.amount) == remain, issuer=issuer)
             answer = await run.dolibarr.post_action("invoices/paymentsdistributed", body, idempotent=False)
             run.bindings.bind("payment", payment.id, str(answer), key)
             remain -= r2(payment.amount)
@@ -131,6 +157,7 @@ class Payments:
         module = bundle.order.module
         account_id = run.erp.bank_account_id(module, run.shop.payment_accounts)
         type_id = run.erp.payment_type_id(module)
+        issuer = self._issuer(bundle, type_id)
         multicurrency = mapping.multicurrency_tx is not None
         total_field = "multicurrency_total_ttc" if multicurrency else "total_ttc"
         totals: list[tuple[int, Decimal]] = []
@@ -155,12 +182,19 @@ class Payments:
             body = payment_body(invoice_id, payment, amount=payment.amount, multicurrency=multicurrency,
                                 timestamp=_timestamp(payment.date_add, run.shop.timezone), account_id=account_id,
                                 type_id=type_id, key=key, reference=bundle.order.reference,
-                                shares=plan[payment.id])
+                                shares=plan[payment.id], issuer=issuer)
             answer = await run.dolibarr.post_action("invoices/paymentsdistributed", body, idempotent=False)
             run.bindings.bind("payment", payment.id, str(answer), key)
             run.count("payments", "created")
             sent += 1
         return sent
+
+    def _issuer(self, bundle: OrderBundle, type_id: int) -> str | None:
+        """The cheque's payer when ``type_id`` is Dolibarr's ``CHQ`` type, else ``None``."""
+        run = self.run
+        if run.erp.payment_types.get("CHQ") != type_id:
+            return None
+        return cheque_issuer(bundle, upper=run.shop.customer_name_upper, fallback=run.options.generic_customer_name)
 
     @staticmethod
     def _check_currency(bundle: OrderBundle, pending: list[OrderPayment]) -> None:
