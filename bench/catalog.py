@@ -50,7 +50,6 @@ import json
 import math
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,11 @@ from typing import Any
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench._processes import EmulatorProcesses  # noqa: E402
+
 PAGE = 500
 PS_LISTINGS = ("shops", "languages", "currencies", "configurations", "categories", "products", "combinations",
                "product_options", "product_option_values", "product_features", "product_feature_values",
@@ -90,42 +94,6 @@ class Figures:
     floor_seconds: float
     efficiency: float
     ok: bool
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "dolisync.cli", *args], cwd=ROOT, stdout=handle,
-                            stderr=subprocess.STDOUT)
-
-
-def _wait_ready(url: str, *, auth: httpx2.Auth | None = None, headers: dict[str, str] | None = None,
-                process: subprocess.Popen[bytes], timeout_s: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"emulator exited with {process.returncode} before serving {url}")
-        try:
-            if httpx2.get(url, auth=auth, headers=headers, timeout=5.0).status_code < 500:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout_s}s")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a live process (Linux ``/proc``), 0 when unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def _ps_ids(client: httpx2.Client, resource_name: str) -> int:
@@ -209,35 +177,23 @@ def run(args: argparse.Namespace) -> Figures:
     """Start the emulators, sync, measure (see module docstring)."""
     tmp = Path(tempfile.mkdtemp(prefix="dolisync-bench-catalog-"))
     ps_key, doli_key = secrets.token_hex(16).upper(), secrets.token_hex(16)
-    ps_port, doli_port = _free_port(), _free_port()
-    fault = f"latency={args.latency_ms}ms"
-    shop = _start(["emulate", "prestashop", "--port", str(ps_port), "--products", str(args.products), "--orders", "0",
-                   "--customers", "0", "--shops", "1", "--seed", str(args.seed), "--fault", fault, "--key", ps_key],
-                  tmp / "prestashop.log")
-    erp = _start(["emulate", "dolibarr", "--port", str(doli_port), "--seed", str(args.seed), "--fault", fault,
-                  "--key", doli_key], tmp / "dolibarr.log")
-    ps_url, doli_url = f"http://127.0.0.1:{ps_port}", f"http://127.0.0.1:{doli_port}/api/index.php"
-    try:
-        _wait_ready(f"{doli_url}/status", headers={"DOLAPIKEY": doli_key}, process=erp)
-        _wait_ready(f"{ps_url}/api/", auth=httpx2.BasicAuth(ps_key, ""), process=shop)
+    emulators = EmulatorProcesses(
+        tmp, latency_ms=args.latency_ms, ps_key=ps_key, doli_key=doli_key, keep_state=False,
+        shop_args=["--products", str(args.products), "--orders", "0", "--customers", "0", "--shops", "1",
+                   "--seed", str(args.seed)],
+        erp_args=["--seed", str(args.seed)])
+    with emulators:
+        ps_url, doli_url = emulators.ps_url, emulators.doli_url
         warehouses = httpx2.get(f"{doli_url}/warehouses", headers={"DOLAPIKEY": doli_key}, timeout=30.0).json()
         config = _config(tmp, ps_url, doli_url, str(warehouses[0]["ref"]), args)
         env = {**os.environ, "DOLISYNC_DOLIBARR__KEY": doli_key, "DOLISYNC_SHOP__0__KEY": ps_key,
                "DOLISYNC_LOG__LEVEL": "WARNING"}
-        shop_cpu, erp_cpu = _cpu_seconds(shop.pid), _cpu_seconds(erp.pid)
+        before = emulators.cpu()
         document, wall, cpu, rss = _run_sync(config, env, tmp / "sync.log", args.profile)
         summary = document["shops"][0]
-        emulator_cpu = {"prestashop": round(_cpu_seconds(shop.pid) - shop_cpu, 2),
-                        "dolibarr": round(_cpu_seconds(erp.pid) - erp_cpu, 2)}
+        after = emulators.cpu()
+        emulator_cpu = {name: round(after[name] - before[name], 2) for name in after}
         minimum = _minimum(summary, ps_url, ps_key, doli_url, doli_key)
-    finally:
-        for process in (shop, erp):
-            process.terminate()
-        for process in (shop, erp):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
     latency = args.latency_ms / 1000.0
 
     def floor(requests: int, concurrency: int) -> float:
