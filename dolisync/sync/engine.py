@@ -97,10 +97,14 @@ async def sync_catalog(
     unknown = [name for name in wanted if name not in ENTITIES]
     if unknown:
         raise ValueError(f"unknown entities {unknown}: choose among {', '.join(ENTITIES)}")
-    if (getattr(shop, "ownership", None) or {}).get("images") == "dolibarr":
-        wanted = [name for name in wanted if name != "images"]  # Dolibarr's documents rule (docs/reverse.md)
-    started = time.monotonic()
     summary = SyncSummary(shop=shop.name, dry_run=dry_run)
+    if (getattr(shop, "ownership", None) or {}).get("images") == "dolibarr" and "images" in wanted:
+        wanted = [name for name in wanted if name != "images"]  # Dolibarr's documents rule (docs/reverse.md)
+        if entities:  # asked for by name: say why nothing happens
+            summary.warnings.append(ParkedItem(
+                "images", "*", "Ownership", "images are owned by Dolibarr (ownership.images = \"dolibarr\"): the shop's "
+                "images are not copied to Dolibarr; `dolisync sync --reverse` sends Dolibarr's to the shop"))
+    started = time.monotonic()
     own_ps = prestashop is None
     own_doli = dolibarr is None
     if prestashop is None:
@@ -223,7 +227,8 @@ async def _flows(ctx: FlowContext, data: CatalogData, wanted: list[str], *, full
         [("stock", sync_settings.sync_stock, prefetch_stock),
          ("categories", True, categories.run),
          ("attributes", sync_settings.combinations == "variants", attributes.run),
-         ("features", True, features.run),
+         # the products flow ensures the features of each page it syncs (one walk of the products)
+         ("features", "products" not in wanted, features.run),
          ("products", True, products.run)],
         [("stock", sync_settings.sync_stock, StockFlow(ctx, data, products).run),
          ("specific_prices", True, SpecificPriceFlow(ctx, data).run),

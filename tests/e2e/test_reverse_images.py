@@ -174,6 +174,10 @@ async def test_shop_image_edits_are_overwritten_and_logged_when_dolibarr_owns_im
     world.erp_log.clear()
     assert (await world.sync()).ok
     assert world.erp_log.writes() == []  # the catalog does not carry the shop's edit to Dolibarr
+    asked = await world.sync(entities=["images"])  # asked for by name: nothing written, and the reason said
+    assert world.erp_log.writes() == [] and "images" not in asked.entities
+    assert [(w.entity, w.error_class) for w in asked.warnings] == [("images", "Ownership")]
+    assert "ownership.images" in asked.warnings[0].message
     world.shop_log.clear()
     summary = await reverse(world)
     assert summary.ok, summary.to_dict()
