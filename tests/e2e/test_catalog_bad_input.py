@@ -39,11 +39,6 @@ def _break_things(generated: GeneratedStore) -> None:
     broken["name"] = {1: f"Broken {MARKER}", 2: f"Cassé {MARKER}"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_each_bad_item_is_parked_and_the_rest_syncs(tmp_path: Path) -> None:
     world = CatalogWorld.build(tmp_path, products=40, edit=_break_things,

@@ -159,11 +159,6 @@ class CatalogWorld:
             return [item async for item in dolibarr.list_raw(path, params=params, page_size=500)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_harness_reaches_both_emulators(tmp_path: Path) -> None:
     world = CatalogWorld.build(tmp_path, products=3)

@@ -17,11 +17,6 @@ from tests.e2e.test_catalog_harness import CatalogWorld
 EXT = {"image/jpeg": "jpg", "image/png": "png"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def _documents(world: CatalogWorld, product_id: str) -> dict[str, int]:
     try:
         rows = await world.erp_get("documents", modulepart="product", id=product_id)

@@ -37,11 +37,6 @@ DOLIBARR_URL = "http://erp.test/api/index.php"
 FAST = {"timeout_s": 60.0, "concurrency": 16, "rate_per_s": 1_000_000.0, "retries": 1}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Writes:
     """Counts the write requests an app saw; ``crash_after`` makes the N-th one raise *after* the

@@ -18,11 +18,6 @@ from tests.e2e.test_catalog_harness import CatalogWorld
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 REVERSE = ["stock", "prices", "product_data"]
 
 

@@ -25,11 +25,6 @@ PNG = base64.b64decode(
 OTHER_PNG = PNG + b"\x00other"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def build(tmp_path: Path, **shop: Any) -> CatalogWorld:
     entry = {"name": "main", "id_shop": 1, "erp_to_shop": ["stock", "prices", "product_data"], **shop}
     return CatalogWorld.build(tmp_path, products=6, shops=[entry])

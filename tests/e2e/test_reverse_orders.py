@@ -19,11 +19,6 @@ from tests.e2e.test_orders_world import OrderWorld
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def reverse(world: OrderWorld, entities: list[str]) -> SyncSummary:
     shop = world.settings.shop[0]
     transports = world.transports()

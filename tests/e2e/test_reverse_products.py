@@ -22,11 +22,6 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def reverse(world: CatalogWorld, entities: list[str] | None = None) -> SyncSummary:
     shop = world.settings.shop_named("main")
     async with world.prestashop_client(shop.id_shop) as prestashop, world.dolibarr_client() as dolibarr:

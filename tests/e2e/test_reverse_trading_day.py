@@ -28,11 +28,6 @@ pytestmark = pytest.mark.anyio
 SHIPPED, DELIVERED = 4, 5
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def catalog(world: OrderWorld, entities: list[str]) -> SyncSummary:
     shop = world.settings.shop[0]
     transports = world.transports()

@@ -28,11 +28,6 @@ from tests.scale.runtime_support import Recorder, pg_schema, pg_url
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 Factory = Callable[[Store, Recorder], Any]
 
 

@@ -28,11 +28,6 @@ from dolisync.emulators.faults import (
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def products(request: Request) -> Response:
     return JSONResponse({"products": [{"id": i, "name": f"p{i}"} for i in range(20)]})
 

@@ -12,6 +12,8 @@ paged listing) and returns the cached result afterwards. Nothing here writes.
   :class:`MappingError` naming the known ones.
 * :meth:`ReverseData.variant_children` — ids of Dolibarr variant children (never shop products
   of their own).
+* :meth:`ReverseData.bound_products` — each shop product bound (catalog entity ``product``) to a
+  Dolibarr product that exists, with that product.
 * :meth:`ReverseData.category_members` — the products of each Dolibarr category linked to a
   shop category (one listing per category).
 """
@@ -23,9 +25,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from dolisync.clients.errors import NotFound
-from dolisync.clients.prestashop_records import Language
+from dolisync.clients.prestashop_records import Language, Product
 from dolisync.mapping.errors import MappingError
 from dolisync.sync.flows.catalog_data import CatalogData
+from dolisync.sync.flows.products import PRODUCT
 
 __all__ = ["ReverseData"]
 
@@ -61,6 +64,16 @@ class ReverseData:
                                                                         "sortfield": "t.rowid"})
             return {str(row["id"]): row for row in rows if isinstance(row, dict) and "id" in row}
         return await self._once("products", load)
+
+    async def bound_products(self, catalog_bindings: Any) -> list[tuple[Product, dict[str, Any]]]:
+        """``(shop product, Dolibarr product)`` for every ``product`` binding whose two sides exist."""
+        shop_products = await self.catalog.all_products()
+        doli_products = await self.products()
+        pairs = []
+        for source_id, binding in catalog_bindings.entity(PRODUCT).items():
+            if source_id.isdigit() and int(source_id) in shop_products and binding.target_id in doli_products:
+                pairs.append((shop_products[int(source_id)], doli_products[binding.target_id]))
+        return pairs
 
     async def variant_children(self) -> set[str]:
         """Ids of Dolibarr products that are variant children (``variant_filter=3``)."""

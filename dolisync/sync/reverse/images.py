@@ -41,7 +41,6 @@ from dolisync.mapping.catalog import product_ref
 from dolisync.mapping.catalog_extras import image_document
 from dolisync.sync.binder import content_hash
 from dolisync.sync.flows.images import ENTITY as CATALOG_IMAGE
-from dolisync.sync.flows.products import PRODUCT
 from dolisync.sync.reverse.context import ReverseRun, owner_of_group
 from dolisync.sync.reverse.data import ReverseData
 
@@ -97,13 +96,7 @@ class ReverseImageFlow:
         """Every bound product of the shop (nothing when the shop owns images)."""
         if self.owner not in ("dolibarr", "shared"):
             return
-        shop_products = await self.data.catalog.all_products()
-        doli_products = await self.data.products()
-        items = []
-        for source_id, binding in self.run.catalog.entity(PRODUCT).items():
-            if source_id.isdigit() and int(source_id) in shop_products and binding.target_id in doli_products:
-                items.append((shop_products[int(source_id)], doli_products[binding.target_id]))
-        await self.run.flow.each(items, self._item)
+        await self.run.flow.each(await self.data.bound_products(self.run.catalog), self._item)
 
     async def _item(self, item: tuple[Product, dict[str, Any]]) -> None:
         product, doli = item

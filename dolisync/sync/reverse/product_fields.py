@@ -34,7 +34,6 @@ from dolisync.mapping.reverse import (
     shop_values,
 )
 from dolisync.sync.flows.categories import ENTITY as CATEGORY
-from dolisync.sync.flows.products import PRODUCT
 from dolisync.sync.reverse.context import ReverseRun
 from dolisync.sync.reverse.data import ReverseData
 from dolisync.sync.reverse.echo import CatalogEcho
@@ -69,13 +68,7 @@ class ProductFieldsFlow:
         """Every bound product of the shop."""
         if not self.groups:
             return
-        shop_products = await self.data.catalog.all_products()
-        doli_products = await self.data.products()
-        items = []
-        for source_id, binding in self.run.catalog.entity(PRODUCT).items():
-            if source_id.isdigit() and int(source_id) in shop_products and binding.target_id in doli_products:
-                items.append((shop_products[int(source_id)], doli_products[binding.target_id]))
-        await self.run.flow.each(items, self._item)
+        await self.run.flow.each(await self.data.bound_products(self.run.catalog), self._item)
 
     async def _item(self, item: tuple[Product, dict[str, Any]]) -> None:
         product, doli = item

@@ -38,11 +38,6 @@ REAL_KEY = os.environ.get("DOLISYNC_CONTRACT_DOLIBARR_KEY")
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def against_real() -> bool:
     return bool(REAL_URL and REAL_KEY)
 

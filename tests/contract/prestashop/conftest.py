@@ -39,11 +39,6 @@ _CACHE: dict[str, PrestaShopDataset] = {}
 _STORES: dict[str, PrestaShopStore] = {}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def cached_reference() -> PrestaShopDataset:
     """The reference dataset, read once per test session (callers copy it via the store)."""
     if "ref" not in _CACHE:

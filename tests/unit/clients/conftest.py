@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from tests.reference import find_reference
 
@@ -30,7 +29,3 @@ def doli_sample(name: str) -> dict[str, Any]:
     """One recorded Dolibarr exchange (``dolibarr/samples/<name>.json``)."""
     return json.loads((reference_root() / "dolibarr" / "samples" / f"{name}.json").read_text())
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"

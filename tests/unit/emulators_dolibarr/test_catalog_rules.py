@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import httpx2 as httpx
 import pytest
 
-from dolisync.emulators.dolibarr import create_app
-from dolisync.emulators.dolibarr.replay_fixture import ADMIN_KEY, recorded_state
 from dolisync.emulators.dolibarr.state import DolibarrState
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def state() -> DolibarrState:
-    return recorded_state(clock=lambda: 1795835395)
-
-
-@pytest.fixture
-async def client(state: DolibarrState) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state, auth_failure_delay=0)),
-                                 base_url="http://e/api/index.php", headers={"DOLAPIKEY": ADMIN_KEY}) as c:
-        yield c
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, object]) -> int:

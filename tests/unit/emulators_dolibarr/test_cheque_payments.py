@@ -15,7 +15,7 @@ import pytest
 
 from dolisync.emulators.dataset import DolibarrSetup, VatRate
 from dolisync.emulators.dolibarr import DolibarrState
-from dolisync.emulators.dolibarr.app import DolibarrEmulator, build_router
+from tests.unit.emulators_dolibarr.support import asgi_client
 from dolisync.emulators.dolibarr.state import DEFAULT_MODULES
 
 MODULES = ("setup_api", "thirdparties", "invoices", "payments", "bank", "webhooks")
@@ -26,15 +26,8 @@ SETUP = DolibarrSetup(country_code="FR", country_id=1, currency="EUR", api_keys=
 MESSAGE = "Bad Request: Emetteur is mandatory when payment code is CHQ"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _client(state: DolibarrState) -> httpx.AsyncClient:
-    app = DolibarrEmulator(state, build_router(MODULES), auth_failure_delay=0)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e/api/index.php",
-                             headers={"DOLAPIKEY": KEY}, timeout=10)
+    return asgi_client(state, MODULES, KEY)
 
 
 async def _validated_invoice(client: httpx.AsyncClient, amount: int = 50) -> int:

@@ -15,6 +15,7 @@ import pytest
 from dolisync.emulators.dataset import DolibarrSetup, VatRate
 from dolisync.emulators.dolibarr import DolibarrState
 from dolisync.emulators.dolibarr.app import DolibarrEmulator, build_router
+from tests.unit.emulators_dolibarr.support import asgi_client
 from dolisync.mapping.dolibarr_money import LineInput, SellerTaxes, add_line, document_totals
 
 SAMPLE_500 = SHARED_REFERENCE / "dolibarr" / "samples" / "error_500_concurrent_validate_duplicate_ref.json"
@@ -22,15 +23,8 @@ MODULES = ("setup_api", "thirdparties", "contacts", "orders", "invoices", "payme
 KEY = "k"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _client(state: DolibarrState) -> httpx.AsyncClient:
-    app = DolibarrEmulator(state, build_router(MODULES), auth_failure_delay=0)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e/api/index.php",
-                             headers={"DOLAPIKEY": KEY}, timeout=10)
+    return asgi_client(state, MODULES, KEY)
 
 
 QC = DolibarrSetup(country_code="CA", country_id=14, currency="CAD", localtax1_on=True, api_keys={KEY: "admin"},

@@ -13,11 +13,6 @@ from dolisync.emulators.dolibarr.replay_fixture import ADMIN_KEY, LIMITED_KEY, r
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _client(delay: float = 0.0, debug: bool = True) -> httpx.AsyncClient:
     app = create_app(recorded_state(), auth_failure_delay=delay, debug=debug)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e/api/index.php", timeout=10.0)

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     state = recorded_state()
     state.insert("invoices", {"ref": "FA2611-0007", "lines": [], "total_ttc": "12.00"})

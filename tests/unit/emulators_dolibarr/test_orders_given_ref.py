@@ -15,7 +15,7 @@ import pytest
 
 from dolisync.emulators.dataset import DolibarrSetup, VatRate
 from dolisync.emulators.dolibarr import DolibarrState
-from dolisync.emulators.dolibarr.app import DolibarrEmulator, build_router
+from tests.unit.emulators_dolibarr.support import asgi_client
 
 MODULES = ("setup_api", "thirdparties", "contacts", "orders", "invoices", "payments", "bank")
 KEY = "k"
@@ -24,15 +24,8 @@ FR = DolibarrSetup(country_code="FR", country_id=1, currency="EUR", api_keys={KE
 LINES = [{"qty": 1, "subprice": 10, "tva_tx": 20}]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _client(state: DolibarrState) -> httpx.AsyncClient:
-    app = DolibarrEmulator(state, build_router(MODULES), auth_failure_delay=0)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e/api/index.php",
-                             headers={"DOLAPIKEY": KEY}, timeout=10)
+    return asgi_client(state, MODULES, KEY)
 
 
 @pytest.mark.anyio

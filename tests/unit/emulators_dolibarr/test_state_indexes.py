@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import Hashable
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from dolisync.emulators.dolibarr import create_app
-from dolisync.emulators.dolibarr.replay_fixture import ADMIN_KEY, recorded_state
 from dolisync.emulators.dolibarr.state import (
     INDEXED_KEYS,
     DolibarrState,
@@ -20,23 +18,6 @@ from dolisync.emulators.dolibarr.state import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def state() -> DolibarrState:
-    return recorded_state(clock=lambda: 1795835395)
-
-
-@pytest.fixture
-async def client(state: DolibarrState) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state, auth_failure_delay=0)),
-                                 base_url="http://e/api/index.php", headers={"DOLAPIKEY": ADMIN_KEY}) as c:
-        yield c
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, object]) -> int:

@@ -13,16 +13,11 @@ import pytest
 
 from dolisync.emulators.dataset import DolibarrSetup, VatRate
 from dolisync.emulators.dolibarr import DolibarrState
-from dolisync.emulators.dolibarr.app import DolibarrEmulator, build_router
+from tests.unit.emulators_dolibarr.support import asgi_client
 from dolisync.emulators.dolibarr.webhooks import USER_AGENT, configure_targets, install
 
 MODULES = ("setup_api", "thirdparties", "contacts", "orders", "invoices", "payments", "bank", "shipments", "webhooks")
 KEY = "k"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class _Receiver:
@@ -49,9 +44,7 @@ class _Receiver:
 
 
 def _client(state: DolibarrState) -> httpx.AsyncClient:
-    app = DolibarrEmulator(state, build_router(MODULES), auth_failure_delay=0)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e/api/index.php",
-                             headers={"DOLAPIKEY": KEY}, timeout=10)
+    return asgi_client(state, MODULES, KEY)
 
 
 def _state() -> DolibarrState:

@@ -15,11 +15,6 @@ from dolisync.emulators.prestashop.listing import apply_filters, parse_filters, 
 from dolisync.emulators.prestashop.schema import load_schema
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _ticking_store(dataset: PrestaShopDataset) -> PrestaShopStore:
     store = PrestaShopStore.from_dataset(dataset)
     seconds = itertools.count()

@@ -17,11 +17,6 @@ from dolisync.emulators.prestashop import create_app as create_prestashop_app
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_prestashop_emulator_serves_generated_rows() -> None:
     generated = generate_store(seed=8, products=30, orders=40, customers=10, shops=2)
     store = PrestaShopStore.from_dataset(generated.prestashop)

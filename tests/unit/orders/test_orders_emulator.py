@@ -24,11 +24,6 @@ KEY = "orders-test-key"
 MODULES = ("setup_api", "thirdparties", "orders", "invoices")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _setup() -> DolibarrSetup:
     return DolibarrSetup(country_code="FR", currency="EUR", api_keys={KEY: "admin"}, vat_rates=list(FRANCE.vat_rows),
                          multicurrencies={"USD": "1.0847", "GBP": "0.8573"})
