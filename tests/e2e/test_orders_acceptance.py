@@ -27,7 +27,7 @@ import pytest
 
 from dolisync.mapping.money import r2, to_decimal
 from dolisync.sync.orders import reconcile_report
-from tests.e2e.test_orders_world import OrderWorld, anyio_backend, duplicates  # noqa: F401
+from tests.e2e.test_orders_world import OrderWorld, duplicates
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(1800)]
 SIZE = int(os.environ.get("DOLISYNC_E2E_ORDERS", "2000"))

@@ -17,7 +17,7 @@ from dolisync.clients.dolibarr import DolibarrClient
 from dolisync.emulators.faults import FaultRule
 from dolisync.sync.failures import FailureQueue
 from dolisync.sync.orders import OrderSyncOptions, retry_orders
-from tests.e2e.test_orders_world import OrderWorld, anyio_backend, duplicates  # noqa: F401
+from tests.e2e.test_orders_world import OrderWorld, duplicates
 
 pytestmark = pytest.mark.anyio
 

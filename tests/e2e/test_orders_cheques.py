@@ -20,7 +20,7 @@ from dolisync.emulators.generator.orders import OrderDraft, OrderMix
 from dolisync.sync.orders import OrderSyncOptions
 from dolisync.sync.orders.payments import ISSUER_MAX, cheque_issuer
 from dolisync.sync.orders.shop_reader import OrderBundle
-from tests.e2e.test_orders_world import OrderWorld, anyio_backend  # noqa: F401
+from tests.e2e.test_orders_world import OrderWorld
 
 CHEQUE = "ps_checkpayment"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_orders_world import Crash, OrderWorld, anyio_backend, duplicates  # noqa: F401
+from tests.e2e.test_orders_world import Crash, OrderWorld, duplicates
 
 pytestmark = pytest.mark.anyio
 

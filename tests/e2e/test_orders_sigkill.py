@@ -27,7 +27,7 @@ import pytest
 from dolisync.emulators.dolibarr import create_app as dolibarr_app
 from dolisync.emulators.prestashop import create_app as prestashop_app
 from dolisync.emulators.serve import BackgroundServer
-from tests.e2e.test_orders_world import OrderWorld, anyio_backend, duplicates  # noqa: F401
+from tests.e2e.test_orders_world import OrderWorld, duplicates
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_POINTS = 12

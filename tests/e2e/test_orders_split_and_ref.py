@@ -18,7 +18,7 @@ import pytest
 
 from dolisync.sync.orders import retry_orders
 from tests.e2e.test_orders_replay_crash import _no_duplicates, _snapshot
-from tests.e2e.test_orders_world import Crash, OrderWorld, anyio_backend  # noqa: F401
+from tests.e2e.test_orders_world import Crash, OrderWorld
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dolisync.sync.orders import OrderSyncOptions, sync_customers
-from tests.e2e.test_orders_world import OrderWorld, anyio_backend, duplicates  # noqa: F401
+from tests.e2e.test_orders_world import OrderWorld, duplicates
 
 pytestmark = pytest.mark.anyio
 
