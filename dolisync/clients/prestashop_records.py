@@ -260,8 +260,8 @@ class Combination(PsRecord):
     unit_price_impact: Money = Decimal(0)
     minimal_quantity: Int = 0
     default_on: Flag = False
-    available_now: Multilang = Field(default_factory=dict)
-    available_later: Multilang = Field(default_factory=dict)
+    # The availability texts (available_now, available_later) are not read by any flow: left out,
+    # as for products, so that the combinations of a large catalogue stay small in memory.
     associations: CombinationAssociations = Field(default_factory=CombinationAssociations)
 
 
@@ -513,10 +513,32 @@ def parse_ps_record(record_type: type[R], item: dict[str, Any], *, language_id: 
             detail=f"field {where!r} has an invalid value ({first.get('type', 'invalid')})",
         ) from None
     _share_fields_set(record)
+    _share_decimals(record)
     return record
 
 
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+_DECIMALS: dict[str, Decimal] = {}
+
+
+def _share_decimals(record: BaseModel) -> None:
+    """Most amounts of a catalogue repeat (``0.000000`` impacts, ecotax, dimensions...): records
+    share one :class:`~decimal.Decimal` object per exact value (its text keeps sign, digits and
+    exponent, so ``0.000000`` and ``0`` stay distinct). Decimals are immutable and the records frozen, so the
+    sharing cannot be observed; the table is bounded (other values are simply not shared).
+    """
+    if not record.model_config.get("frozen"):
+        return
+    values = record.__dict__
+    for name, value in values.items():
+        if type(value) is Decimal:
+            key = str(value)
+            shared = _DECIMALS.get(key)
+            if shared is None:
+                if len(_DECIMALS) >= 4096:
+                    continue
+                shared = _DECIMALS[key] = value
+            values[name] = shared
 
 
 def _share_fields_set(record: BaseModel) -> None:

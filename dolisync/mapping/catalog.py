@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from dolisync.clients.prestashop_records import Category, Combination, Product, ProductOption, ProductOptionValue
 from dolisync.mapping.barcodes import choose_barcode
@@ -29,6 +29,7 @@ from dolisync.mapping.taxes import ProductVat
 
 __all__ = [
     "CatalogOptions",
+    "Referenced",
     "MappedObject",
     "VariantMapping",
     "linked_category_ids",
@@ -132,7 +133,17 @@ def _check_text_size(entity: str, source_id: int, field_name: str, text: str, op
         )
 
 
-def product_ref(product: Product, options: CatalogOptions) -> str:
+class Referenced(Protocol):
+    """What :func:`product_ref` reads: a :class:`Product`, or any summary of one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def reference(self) -> str: ...
+
+
+def product_ref(product: Referenced, options: CatalogOptions) -> str:
     """Dolibarr ``ref``: prefix + PrestaShop reference.
 
     An empty reference is a :class:`MappingError` in ``ref`` matching mode (there is nothing to

@@ -221,7 +221,7 @@ async def _flows(ctx: FlowContext, data: CatalogData, wanted: list[str], *, full
         """Read the stock listing while the products are written (the stock flow needs it next);
         an error is left for the stock flow to meet and report."""
         with contextlib.suppress(Exception):
-            await data.stock_rows()
+            await data.stock_levels()
 
     phases = [
         [("stock", sync_settings.sync_stock, prefetch_stock),

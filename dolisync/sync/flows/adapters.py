@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from dolisync.clients.errors import MalformedResponse
@@ -47,23 +47,41 @@ class PrestaShopShop:
 
     async def list_all(self, resource: str, record_type: type[R], *, filters: Mapping[str, str] | None = None,
                        date: bool = False) -> list[R]:
-        # Parsed as the pages stream in: only typed records are kept, never the whole raw listing.
-        records: list[R] = []
+        return [record async for page in self.pages(resource, record_type, filters=filters, date=date)
+                for record in page]
+
+    async def pages(self, resource: str, record_type: type[R], *, filters: Mapping[str, str] | None = None,
+                    date: bool = False) -> AsyncIterator[list[R]]:
+        # Parsed as the pages stream in: only typed records are kept, never the whole raw listing;
+        # each page is handed on as soon as it is parsed (the caller decides what to keep).
         bad: list[tuple[str, MalformedResponse]] = []
+        seen: set[str] = set()  # ids handed on or reported, so a salvage does not repeat them
+        page: list[R] = []
         try:
             async for item in self.client.list_raw(resource, filters=dict(filters or {}), date=date,
                                                    page_size=self.page_size):
-                self._parse_one(resource, record_type, item, records, bad)
+                self._parse_one(resource, record_type, item, page, bad)
+                seen.add(str(item.get("id", "?")))
+                if len(page) >= self.page_size:
+                    yield page
+                    page = []
         except MalformedResponse:
             if self.on_bad_item is None:
                 raise
-            records, bad = [], []
-            for item in await self._salvage(resource, filters, date):
-                self._parse_one(resource, record_type, item, records, bad)
+            if page:
+                yield page
+                page = []
+            async for items in self._salvage(resource, filters, date, skip=seen):
+                for item in items:
+                    self._parse_one(resource, record_type, item, page, bad)
+                if page:
+                    yield page
+                    page = []
+        if page:
+            yield page
         for source_id, error in bad:  # reported once the listing is known to be readable
             assert self.on_bad_item is not None
             self.on_bad_item(resource, source_id, error)
-        return records
 
     def _parse_one(self, resource: str, record_type: type[R], item: dict[str, Any], records: list[R],
                    bad: list[tuple[str, MalformedResponse]]) -> None:
@@ -74,18 +92,19 @@ class PrestaShopShop:
                 raise
             bad.append((str(item.get("id", "?")), error))
 
-    async def _salvage(self, resource: str, filters: Mapping[str, str] | None, date: bool) -> list[dict[str, Any]]:
-        """A page could not be read: list the ids (small answers), then read the objects by id
-        chunks, halving a chunk that fails until the one unreadable object is isolated."""
-        ids = await self.client.list_ids(resource, filters=dict(filters or {}), date=date)
-        items: list[dict[str, Any]] = []
+    async def _salvage(self, resource: str, filters: Mapping[str, str] | None, date: bool,
+                       *, skip: set[str]) -> AsyncIterator[list[dict[str, Any]]]:
+        """A page could not be read: list the ids (small answers), then read the objects not handed
+        on yet by id chunks, halving a chunk that fails until the one unreadable object is isolated."""
+        ids = [i for i in await self.client.list_ids(resource, filters=dict(filters or {}), date=date)
+               if str(i) not in skip]
         pending = [ids[i:i + self.page_size] for i in range(0, len(ids), self.page_size)]
         while pending:
             chunk = pending.pop(0)
             try:
-                items.extend([item async for item in self.client.list_raw(
+                items = [item async for item in self.client.list_raw(
                     resource, filters={**dict(filters or {}), "id": list(chunk)}, date=date,
-                    page_size=self.page_size)])
+                    page_size=self.page_size)]
             except MalformedResponse as error:
                 if len(chunk) == 1:
                     assert self.on_bad_item is not None
@@ -93,7 +112,8 @@ class PrestaShopShop:
                 else:
                     half = len(chunk) // 2
                     pending[:0] = [chunk[:half], chunk[half:]]
-        return items
+            else:
+                yield items
 
     async def image(self, id_product: int, id_image: int) -> tuple[bytes, str]:
         data = await self.client.download_image(id_product, id_image)

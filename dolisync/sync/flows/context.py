@@ -18,7 +18,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -121,9 +121,14 @@ class BindingCache:
         self._reverse: dict[str, dict[str, str]] = {}
 
     def entity(self, entity: str) -> dict[str, Binding | _PlannedBinding]:
-        """All bindings of ``entity`` keyed by source id (one query, then cached)."""
+        """All bindings of ``entity`` keyed by source id (one query, then cached).
+
+        Only the target id and the written hash of each are kept (what the flows read): a
+        re-run of a large catalogue holds every binding of the shop at once.
+        """
         if entity not in self._entities:
-            self._entities[entity] = dict(self.binder.all(entity))
+            self._entities[entity] = {sid: _PlannedBinding(b.target_id, b.written_hash)
+                                      for sid, b in self.binder.all(entity).items()}
         return self._entities[entity]
 
     def target(self, entity: str, source_id: object) -> str | None:
@@ -201,10 +206,35 @@ class BindingCache:
                 items = items[culprit + 1:]
 
 
-@dataclass(frozen=True, slots=True)
 class _PlannedBinding:
-    target_id: str
-    written_hash: str | None
+    """A binding as a run keeps it: the target id and the written hash, nothing else.
+
+    A hash in lowercase hex (what :func:`~dolisync.sync.binder.content_hash` gives) is held as
+    its bytes (65 bytes instead of 113 for a SHA-256): a large catalogue's run holds one per
+    object. ``written_hash`` gives back the same text.
+    """
+
+    __slots__ = ("_hash", "target_id")
+
+    def __init__(self, target_id: str, written_hash: str | None) -> None:
+        self.target_id = target_id
+        self._hash: bytes | str | None = _packed(written_hash)
+
+    @property
+    def written_hash(self) -> str | None:
+        """The hash of what was last written (None: never)."""
+        return self._hash.hex() if isinstance(self._hash, bytes) else self._hash
+
+
+def _packed(digest: str | None) -> bytes | str | None:
+    """``digest`` as bytes when its hex text comes back exactly from them, else as it is."""
+    if not digest or len(digest) % 2:
+        return digest
+    try:
+        raw = bytes.fromhex(digest)
+    except ValueError:
+        return digest
+    return raw if raw.hex() == digest else digest
 
 
 @dataclass(slots=True)
@@ -306,20 +336,37 @@ class FlowContext:
         if self.progress is not None:
             self.progress(entity, done, self._progress_total.get(entity, -1))
 
-    async def each(self, items: Iterable[T], work: Callable[[T], Awaitable[Any]]) -> None:
+    async def each(self, items: Iterable[T] | AsyncIterable[T], work: Callable[[T], Awaitable[Any]]) -> None:
         """Run ``work`` on every item with at most ``settings.concurrency`` at once.
 
         Per-item errors never get here (:meth:`guard` handles them). An error that does (an
         ``Unauthorized`` key, a bug) cancels the other items and is raised as itself.
 
         ``settings.concurrency`` workers pull items from one shared iterator: memory stays flat
-        whatever the number of items (no task per item is created up front).
+        whatever the number of items (no task per item is created up front). ``items`` may be
+        an async iterable (items read while others are worked on): one worker at a time takes
+        the next item from it.
         """
-        iterator = iter(items)
+        if isinstance(items, AsyncIterable):
+            iterator = aiter(items)
+            taking = asyncio.Lock()
 
-        async def worker() -> None:
-            for item in iterator:  # workers share the iterator: each item is taken once
-                await work(item)
+            async def pull() -> None:
+                while True:
+                    async with taking:  # an async iterator cannot be advanced by two tasks at once
+                        try:
+                            item = await anext(iterator)
+                        except StopAsyncIteration:
+                            return
+                    await work(item)
+            worker = pull
+        else:
+            plain = iter(items)
+
+            async def loop() -> None:
+                for item in plain:  # workers share the iterator: each item is taken once
+                    await work(item)
+            worker = loop
 
         try:
             async with asyncio.TaskGroup() as group:

@@ -29,9 +29,10 @@ class FeatureFlow:
         self._existing: set[str] | None = None
 
     async def run(self) -> None:
-        """Ensure an extrafield for every feature used by a product being synced."""
-        products = await self.data.products()
-        await self.ensure({link.id for product in products for link in product.associations.product_features})
+        """Ensure an extrafield for every feature used by a product of the run (the products flow
+        does the same page by page, so the engine runs this only when products are not synced)."""
+        summaries = await self.data.product_summaries()
+        await self.ensure({feature_id for summary in summaries for feature_id in summary.feature_ids})
 
     async def ensure(self, feature_ids: Iterable[int]) -> None:
         """Create the missing extrafields (one at a time; creation is admin work, rare)."""

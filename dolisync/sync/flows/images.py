@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, replace
 
 from dolisync.clients.errors import NotFound
-from dolisync.clients.prestashop_records import Combination, Product
+from dolisync.clients.prestashop_records import Combination
 from dolisync.mapping.catalog import combination_ref, product_ref
 from dolisync.mapping.catalog_extras import image_document
 from dolisync.sync.binder import content_hash
-from dolisync.sync.flows.catalog_data import CatalogData
+from dolisync.sync.flows.catalog_data import CatalogData, ProductSummary
 from dolisync.sync.flows.context import FlowContext
 from dolisync.sync.flows.products import ProductFlow
 
@@ -67,13 +67,13 @@ class ImageFlow:
         for source_id, binding in self.ctx.bindings.entity(ENTITY).items():
             self._previous.setdefault(source_id.rsplit("-", 1)[0], []).append((source_id, binding.target_id))
         combinations = await self.data.combinations_by_product()
-        for product in await self.data.products():
+        for product in await self.data.product_summaries():
             owners.extend(self._owners(product, combinations.get(product.id, [])))
         self.ctx.expect(ENTITY, sum(len(owner.image_ids) for owner in owners))
         await self.ctx.each(owners, self._owner)
 
-    def _owners(self, product: Product, combinations: list[Combination]) -> list[_Owner]:
-        images = tuple(product.associations.images)
+    def _owners(self, product: ProductSummary, combinations: list[Combination]) -> list[_Owner]:
+        images = product.images
         stamp = product.date_upd.isoformat() if product.date_upd else ""
         cover = product.id_default_image or (images[0] if images else 0)
         try:

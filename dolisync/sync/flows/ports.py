@@ -5,7 +5,8 @@ Contract: flows never touch HTTP; they call these methods only, so a run can be 
 recorded, not sent) and tested against the in-process emulators.
 
 * :class:`ShopPort` reads one PrestaShop shop: whole resources as typed records
-  (``display=full``, every page) and image binaries.
+  (``display=full``, every page), or the same listing page by page so that a caller may keep
+  only what it needs of each page, and image binaries.
 * :class:`ErpPort` talks to Dolibarr with JSON: ``list_all`` walks pages, ``get`` reads one
   thing, ``create`` returns the new id, ``update``/``post``/``delete`` write. Errors are the
   classified ones of :mod:`dolisync.clients.errors`.
@@ -13,7 +14,7 @@ recorded, not sent) and tested against the in-process emulators.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from dolisync.clients.prestashop_records import PsRecord
@@ -34,6 +35,13 @@ class ShopPort(Protocol):
         ``filters`` maps field names to PrestaShop filter syntax (``"[FR]"``, ``">[2026-01-01 00:00:00]"``);
         ``date`` enables date filters. An item that cannot be parsed is reported and left out.
         """
+        ...
+
+    def pages(
+        self, resource: str, record_type: type[R], *, filters: Mapping[str, str] | None = None, date: bool = False
+    ) -> AsyncIterator[list[R]]:
+        """The records of :meth:`list_all`, in the same order, handed on page by page as they are
+        read (no page is kept once handed on). Unparsable items are reported at the end, as there."""
         ...
 
     async def image(self, id_product: int, id_image: int) -> tuple[bytes, str]:

@@ -24,7 +24,8 @@ Idempotence and crash safety:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from dolisync.clients.dolibarr_records import DoliVariant
@@ -98,12 +99,39 @@ class ProductFlow:
         return self.ctx.settings.combinations != "products"
 
     async def run(self) -> None:
-        """Sync every product of the run (all, or those changed since the cursor)."""
-        # both listings are read at once (they are independent pages of two resources)
-        products, combinations = await asyncio.gather(self.data.products(), self.data.combinations_by_product())
-        self.ctx.expect(PRODUCT, len(products))
-        self.ctx.expect(COMBINATION, sum(len(combinations.get(p.id, [])) for p in products))
-        await self.ctx.each(products, self.sync)
+        """Sync every product of the run (all, or those changed since the cursor), page by page
+        of the product listing: a page is let go once its products are synced, so whole product
+        records are never all held at once (see :mod:`dolisync.sync.flows.catalog_data`).
+
+        Before a page's products are synced, the extrafields of every feature they use are
+        ensured (what the feature flow does for the whole listing when products are not synced).
+        """
+        async with contextlib.aclosing(self.data.product_pages()) as pages:
+            # the first page and the combinations listing are read at once (independent resources)
+            reading = asyncio.ensure_future(anext(pages, None))
+            try:
+                combinations = await self.data.combinations_by_product()
+                first = await reading
+            finally:
+                if not reading.done():  # the combinations failed: stop the page read before closing
+                    reading.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reading
+
+            async def items() -> AsyncIterator[Product]:
+                nonlocal first
+                page, first = first, None
+                while page is not None:
+                    self.ctx.expect(PRODUCT, len(page))
+                    self.ctx.expect(COMBINATION, sum(len(combinations.get(p.id, [])) for p in page))
+                    await self.features.ensure({link.id for p in page for link in p.associations.product_features})
+                    for product in page:
+                        yield product
+                    page = None  # let the page go before the next one is awaited
+                    page = await anext(pages, None)
+
+            async with contextlib.aclosing(items()) as stream:
+                await self.ctx.each(stream, self.sync)
 
     async def sync(self, product: Product) -> None:
         """Sync one product (once per run) and its combinations; errors park it."""
@@ -119,6 +147,11 @@ class ProductFlow:
         target = self.ctx.bindings.target(entity, source_id)
         if target is not None:
             return target
+        if id_product in self._synced:  # handled in this run (maybe parked): wait for it to finish
+            async with self.ctx.lock(f"product:{id_product}"):
+                return self.ctx.bindings.target(entity, source_id)
+        if self.data.lists_product(id_product) is False:
+            return None  # the listing of this run was the whole shop: no such product (or a draft)
         product = (await self.data.all_products()).get(id_product)
         if product is not None:
             await self.sync(product)

@@ -17,11 +17,10 @@ from decimal import Decimal
 
 from dolisync.clients.dolibarr_records import DoliProductStock
 from dolisync.clients.errors import NotFound
-from dolisync.clients.prestashop_records import StockAvailable
 from dolisync.mapping.catalog_extras import stock_correction
 from dolisync.mapping.errors import MappingError
 from dolisync.sync.binder import content_hash
-from dolisync.sync.flows.catalog_data import CatalogData
+from dolisync.sync.flows.catalog_data import CatalogData, StockLevel
 from dolisync.sync.flows.context import FlowContext
 from dolisync.sync.flows.products import ProductFlow
 
@@ -41,7 +40,7 @@ class StockFlow:
 
     async def run(self) -> None:
         """Sync every stock row of the shop (unchanged quantities cost nothing)."""
-        rows = await self.data.stock_rows()  # always all rows: a stock change does not touch date_upd
+        rows = await self.data.stock_levels()  # always all rows: a stock change does not touch date_upd
         combinations = await self.data.combinations_by_product()
         wanted = [row for row in rows if row.id_product_attribute or not combinations.get(row.id_product)]
         warehouse = await self.ctx.guard(ENTITY, "warehouse", self._resolve_warehouse)
@@ -65,11 +64,11 @@ class StockFlow:
                                "in the [[shop]] entry to one of them")
         return "skip"
 
-    async def _row(self, row: StockAvailable) -> None:
+    async def _row(self, row: StockLevel) -> None:
         source_id = f"{row.id_product}-{row.id_product_attribute}"
         await self.ctx.guard(ENTITY, source_id, lambda: self._sync_row(row, source_id))
 
-    async def _sync_row(self, row: StockAvailable, source_id: str) -> str:
+    async def _sync_row(self, row: StockLevel, source_id: str) -> str:
         digest = content_hash({"quantity": row.quantity, "warehouse": self._warehouse_id})
         bindings = self.ctx.bindings
         if bindings.target(ENTITY, source_id) is not None and bindings.written_hash(ENTITY, source_id) == digest:
