@@ -75,35 +75,53 @@ class SimWorld:
     workdir: Path
     shop_faults: FaultPlan = field(default_factory=FaultPlan)
     erp_faults: FaultPlan = field(default_factory=FaultPlan)
+    config: dict[str, Any] = field(default_factory=dict)  # what ``settings`` was built from (secrets in clear)
 
     @classmethod
     def build(cls, workdir: Path, *, products: int = 20, customers: int = 20, seed: int = 5,
-              orders_poll_s: float = 3600.0, runtime: dict[str, Any] | None = None) -> SimWorld:
+              orders_poll_s: float = 3600.0, runtime: dict[str, Any] | None = None,
+              shop_url: str = SHOP_URL, dolibarr_url: str = DOLIBARR_URL,
+              limits: dict[str, Any] | None = None) -> SimWorld:
+        """``shop_url`` / ``dolibarr_url``: where the service reaches the emulators (the defaults are
+        only reachable through :meth:`transports`; give loopback URLs to serve them over HTTP)."""
         generated = generate_store(seed=seed, products=products, orders=0, customers=customers, shops=1,
                                    languages=1, country="FR")
         setup = generated.dolibarr
         setup.api_keys[DOLIBARR_KEY] = "admin"
         accounts = {b["payment_module"]: b["ref"] for b in setup.bank_accounts if b.get("payment_module")}
         carriers = {str(c): w["ref"] for w in setup.warehouses for c in w.get("carriers", [])}
-        shop = {"name": "main", "url": SHOP_URL, "key": DEFAULT_API_KEY, "default_warehouse": "WH-MAIN",
+        bounds = {**LIMITS, **(limits or {})}
+        shop = {"name": "main", "url": shop_url, "key": DEFAULT_API_KEY, "default_warehouse": "WH-MAIN",
                 "payment_accounts": accounts, "carrier_warehouses": carriers, "webhook_secret": HOOK_SECRET,
-                **LIMITS}
-        settings = Settings(
-            state={"url": f"sqlite:///{workdir / 'state.sqlite'}"},
-            dolibarr={"url": DOLIBARR_URL, "key": DOLIBARR_KEY, **LIMITS},
-            shop=[shop],
-            web={"port": free_port(), "token": "bench-token"},
-            runtime={"orders_poll_s": orders_poll_s, "catalog_poll_s": 3600.0, "cursor_overlap_s": 5.0,
-                     **(runtime or {})},
-        )
+                **bounds}
+        config: dict[str, Any] = {
+            "state": {"url": f"sqlite:///{workdir / 'state.sqlite'}"},
+            "dolibarr": {"url": dolibarr_url, "key": DOLIBARR_KEY, **bounds},
+            "shop": [shop],
+            "web": {"port": free_port(), "token": "bench-token"},
+            "runtime": {"orders_poll_s": orders_poll_s, "catalog_poll_s": 3600.0, "cursor_overlap_s": 5.0,
+                        **(runtime or {})},
+        }
         return cls(generated, PrestaShopStore.from_dataset(generated.prestashop),
-                   DolibarrState.from_setup(setup), settings, workdir)
+                   DolibarrState.from_setup(setup), Settings(**config), workdir, config=config)
+
+    def apps(self) -> dict[str, Any]:
+        """The two emulator ASGI apps over this world's stores, with its fault plans."""
+        return {
+            "prestashop": prestashop_app(self.shop, base_url=self.settings.shop[0].url, faults=self.shop_faults),
+            "dolibarr": dolibarr_app(self.erp, faults=self.erp_faults, auth_failure_delay=0.0),
+        }
 
     def transports(self) -> dict[str, Any]:
-        return {
-            "prestashop": httpx2.ASGITransport(app=prestashop_app(self.shop, base_url=SHOP_URL, faults=self.shop_faults)),
-            "dolibarr": httpx2.ASGITransport(app=dolibarr_app(self.erp, faults=self.erp_faults, auth_failure_delay=0.0)),
-        }
+        return {name: httpx2.ASGITransport(app=app) for name, app in self.apps().items()}
+
+    def write_config(self, path: Path) -> Path:
+        """Write the settings as a ``dolisync.toml`` a separate ``dolisync run`` loads (mode 0600)."""
+        import tomli_w
+
+        path.write_bytes(tomli_w.dumps(self.config).encode("utf-8"))
+        path.chmod(0o600)
+        return path
 
     def service(self, **options: Any) -> Service:
         return build_service(self.settings, transports=self.transports(), **options)

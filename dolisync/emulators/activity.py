@@ -4,7 +4,9 @@ What it does, at ``rate_per_s`` events per second on average (Poisson arrivals, 
 
 * ``order``: a new order (and sometimes a new customer) placed in the PrestaShop store the way
   checkout does it, i.e. inserted into the store (``store.insert``) with an
-  :class:`~dolisync.emulators.generator.OrderFactory`, and the ordered stock decremented;
+  :class:`~dolisync.emulators.generator.OrderFactory`, and the ordered stock decremented (never
+  below zero: PrestaShop refuses to oversell by default, so a line ordering more than the stock
+  is preceded by a restock of ``RESTOCK`` units more than ordered, recorded in the event);
 * ``order_state``: an open order moved along its life (``store.change_order_state``);
 * ``ps_stock`` / ``ps_price``: a stock quantity or a product price edited through the
   PrestaShop Webservice (``PATCH /api/stock_availables/{id}``, ``PATCH /api/products/{id}``);
@@ -38,7 +40,8 @@ import httpx2
 
 from dolisync.emulators.generator.orders import OrderFactory, OrderMix
 
-__all__ = ["ActivityConfig", "ActivityEvent", "ActivitySimulator", "StoreLike", "DEFAULT_WEIGHTS", "NEXT_STATES"]
+__all__ = ["ActivityConfig", "ActivityEvent", "ActivitySimulator", "StoreLike", "DEFAULT_WEIGHTS", "NEXT_STATES",
+           "RESTOCK"]
 
 Row = dict[str, Any]
 
@@ -46,6 +49,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "order": 4.0, "order_state": 3.0, "ps_stock": 2.0, "ps_price": 1.0,
     "doli_stock": 2.0, "doli_price": 1.0, "doli_shipment": 1.0,
 }
+RESTOCK = 50  # units a merchant receives when an order would take a product below zero
 # current state -> [(next state, weight)]
 NEXT_STATES: dict[int, list[tuple[int, int]]] = {
     1: [(2, 9), (6, 1)], 10: [(2, 9), (6, 1)], 13: [(4, 9), (6, 1)], 2: [(3, 1)], 3: [(4, 1)],
@@ -285,17 +289,20 @@ class ActivitySimulator:
 
         ids = self._factory.commit(draft, insert, store.update)
         self._open_orders.append(ids["order"])
-        decremented = self._decrement_stock(draft.details)
+        restocked: list[tuple[int, int]] = []
+        decremented = self._decrement_stock(draft.details, restocked)
         event.data = {
             "id_order": ids["order"], "reference": draft.order["reference"], "id_customer": ids["customer"],
             "new_customer": new_customer, "current_state": draft.final_state,
             "total_paid_tax_incl": draft.order["total_paid_tax_incl"],
             "total_paid_tax_excl": draft.order["total_paid_tax_excl"], "id_currency": draft.order["id_currency"],
             "lines": [(d["product_id"], d["product_attribute_id"], d["product_quantity"]) for d in draft.details],
-            "stock": decremented,
+            "stock": decremented, "restocked": restocked,
         }
 
-    def _decrement_stock(self, details: list[Row]) -> list[tuple[int, int]]:
+    def _decrement_stock(self, details: list[Row], restocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Decrement the ordered quantities; a line ordering more than the stock is first restocked
+        (``restocked`` gets ``(stock id, quantity after the restock)``), so stock never goes negative."""
         assert self.store is not None
         changed = []
         for detail in details:
@@ -310,7 +317,12 @@ class ActivitySimulator:
             row = self.store.get("stock_availables", stock_id) if stock_id is not None else None
             if row is None or stock_id is None:
                 continue
-            quantity = int(row.get("quantity") or 0) - int(detail["product_quantity"])
+            available, ordered = int(row.get("quantity") or 0), int(detail["product_quantity"])
+            if available < ordered:  # PrestaShop refuses to oversell by default: the merchant restocked first
+                available += ordered + RESTOCK
+                self.store.update("stock_availables", stock_id, {"quantity": str(available)})
+                restocked.append((stock_id, available))
+            quantity = available - ordered
             self.store.update("stock_availables", stock_id, {"quantity": str(quantity)})
             changed.append((stock_id, quantity))
         return changed

@@ -10,6 +10,8 @@ Contract (beyond :mod:`dolisync.runtime.port`):
 * Every ``sweep_s`` (and at start) the executor submits :func:`pending_work` from the store:
   inbox events not processed yet and failures that are due. Work therefore survives a crash:
   it is in the store, not in this process's memory.
+* With ``inbox_retention`` set, processed inbox events older than it are purged at start and
+  every ``purge_every_s`` (:func:`~dolisync.runtime.housekeeping.purge_loop`).
 * ``run(stop)`` returns after ``stop`` is set and the jobs in flight finished, or after
   ``drain_timeout_s`` (then the unfinished ones are cancelled; their inbox events and
   failures are still in the store).
@@ -20,9 +22,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dolisync.logs import get_logger
+from dolisync.runtime.housekeeping import DEFAULT_PURGE_EVERY_S, purge_loop
 from dolisync.runtime.jobs import Job
 from dolisync.runtime.recovery import pending_work
 from dolisync.runtime.work import JobRunner
@@ -43,6 +46,8 @@ class AsyncioExecutor:
         sweep_s: float = 5.0,
         drain_timeout_s: float = 30.0,
         clock: Callable[[], datetime] | None = None,
+        inbox_retention: timedelta | None = None,
+        purge_every_s: float = DEFAULT_PURGE_EVERY_S,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -51,6 +56,8 @@ class AsyncioExecutor:
         self.sweep_s = sweep_s
         self.drain_timeout_s = drain_timeout_s
         self._clock = clock
+        self.inbox_retention = inbox_retention
+        self.purge_every_s = purge_every_s
         self._schedules: list[tuple[Job, float]] = []
         self._lines: dict[str, deque[Job]] = {}
         self._known: set[str] = set()  # identities waiting or running
@@ -84,6 +91,9 @@ class AsyncioExecutor:
         workers = [asyncio.create_task(self._worker(queue), name=f"dolisync-worker-{n}") for n in range(self.concurrency)]
         helpers = [asyncio.create_task(self._tick(job, every_s)) for job, every_s in self._schedules]
         helpers.append(asyncio.create_task(self._sweep()))
+        if self.inbox_retention is not None:
+            helpers.append(asyncio.create_task(purge_loop(self.runner.context.store, self.inbox_retention,
+                                                          every_s=self.purge_every_s, clock=self._clock)))
         try:
             await stop.wait()
         finally:

@@ -10,7 +10,8 @@ Contract (beyond :mod:`dolisync.runtime.port`):
   (``dolisync worker``). One of them at a time is the *leader* (it holds a PostgreSQL
   advisory lock on a connection of its own; if it dies the lock is released and another
   process takes over within ``leader_retry_s``). The leader alone ticks the schedules,
-  sweeps the store for pending work (:func:`~dolisync.runtime.recovery.pending_work`) and
+  sweeps the store for pending work (:func:`~dolisync.runtime.recovery.pending_work`), purges
+  processed inbox events older than ``inbox_retention`` (when set; every ``purge_every_s``) and
   recovers *stalled* jobs: jobs left ``doing`` by a worker whose heartbeat stopped (a
   SIGKILLed process) are put back in the queue and run again by a live worker.
 * ``run(stop)``: when ``stop`` is set the worker stops fetching, waits up to
@@ -29,6 +30,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -39,6 +41,7 @@ from procrastinate.schema import SchemaManager
 from sqlalchemy.engine import make_url
 
 from dolisync.logs import get_logger
+from dolisync.runtime.housekeeping import DEFAULT_PURGE_EVERY_S, purge_loop
 from dolisync.runtime.jobs import Job
 from dolisync.runtime.recovery import pending_work
 from dolisync.runtime.work import JobRunner
@@ -79,6 +82,8 @@ class ProcrastinateExecutor:
         fetch_poll_s: float = 1.0,
         window: int = 200,
         name: str | None = None,
+        inbox_retention: timedelta | None = None,
+        purge_every_s: float = DEFAULT_PURGE_EVERY_S,
     ) -> None:
         self.runner = runner
         self.conninfo = libpq_conninfo(url)
@@ -91,6 +96,8 @@ class ProcrastinateExecutor:
         self.leader_retry_s = leader_retry_s
         self.fetch_poll_s = fetch_poll_s
         self.window = window
+        self.inbox_retention = inbox_retention
+        self.purge_every_s = purge_every_s
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self._schedules: list[tuple[Job, float]] = []
         self._app: procrastinate.App | None = None
@@ -257,6 +264,9 @@ class ProcrastinateExecutor:
         tasks = [asyncio.create_task(self._tick(job, every_s)) for job, every_s in self._schedules]
         tasks.append(asyncio.create_task(self._sweep()))
         tasks.append(asyncio.create_task(self._recover_stalled()))
+        if self.inbox_retention is not None:
+            tasks.append(asyncio.create_task(purge_loop(self.runner.context.store, self.inbox_retention,
+                                                        every_s=self.purge_every_s)))
         try:
             while True:  # keep the lock's connection alive; a lost connection ends the leadership
                 await asyncio.sleep(self.leader_retry_s)

@@ -7,7 +7,9 @@ Contract:
   runner over ``handlers`` (default: :func:`~dolisync.runtime.flow_handlers.flow_handlers`)
   and the metrics; :meth:`Service.schedule_polls` schedules, per shop, the order poll every
   ``orders_poll_s``, the catalogue poll every ``catalog_poll_s`` and, when the shop has
-  reverse flows, the Dolibarr poll every ``erp_poll_s``.
+  reverse flows, the Dolibarr poll every ``erp_poll_s``. The executor purges processed inbox
+  events older than ``[runtime] inbox_retention_days`` every ``purge_every_s`` (an hour by
+  default; see :mod:`dolisync.runtime.housekeeping`).
 * :func:`run_service` runs the executor and (``web=True``) the web app on ``[web] host:port``
   until ``stop`` is set (SIGTERM/SIGINT set it when ``handle_signals``), then stops the web
   server and drains the executor. uvicorn's access log is off: the Dolibarr webhook URL may
@@ -21,12 +23,14 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
 
 from dolisync.logs import get_logger
 from dolisync.runtime.asyncio_executor import AsyncioExecutor
+from dolisync.runtime.housekeeping import DEFAULT_PURGE_EVERY_S
 from dolisync.runtime.jobs import Job
 from dolisync.runtime.metrics import RuntimeMetrics
 from dolisync.runtime.signals import stop_on_signals
@@ -85,6 +89,7 @@ def build_service(
     sweep_s: float = 5.0,
     drain_timeout_s: float = 30.0,
     backoff: Backoff | None = None,
+    purge_every_s: float = DEFAULT_PURGE_EVERY_S,
 ) -> Service:
     """Assemble the service from ``settings`` (see module docstring)."""
     owns = store is None
@@ -101,14 +106,19 @@ def build_service(
     metrics = RuntimeMetrics(store, running=lambda: len(progress.running()))
     runner = JobRunner(context, handlers, metrics=metrics, failures=FailureQueue(store, backoff or Backoff()))
     workers = concurrency or max(2, min(16, 2 * len(settings.shop) + 2))
+    housekeeping: dict[str, Any] = {
+        "inbox_retention": timedelta(days=float(settings.runtime.inbox_retention_days)),
+        "purge_every_s": purge_every_s,
+    }
     executor: Any
     if settings.runtime.executor == "procrastinate":
         from dolisync.runtime.procrastinate_executor import ProcrastinateExecutor
 
         executor = ProcrastinateExecutor(runner, settings.state.url, schema=store.schema, concurrency=workers,
-                                         sweep_s=sweep_s, drain_timeout_s=drain_timeout_s)
+                                         sweep_s=sweep_s, drain_timeout_s=drain_timeout_s, **housekeeping)
     else:
-        executor = AsyncioExecutor(runner, concurrency=workers, sweep_s=sweep_s, drain_timeout_s=drain_timeout_s)
+        executor = AsyncioExecutor(runner, concurrency=workers, sweep_s=sweep_s, drain_timeout_s=drain_timeout_s,
+                                   **housekeeping)
     context.extras["submit"] = executor.submit
     return Service(settings, store, runner, executor, metrics, progress, owns_store=owns)
 

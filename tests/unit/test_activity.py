@@ -20,11 +20,6 @@ from dolisync.emulators.prestashop import create_app as create_prestashop_app
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def generated() -> GeneratedStore:
     return generate_store(seed=21, products=40, orders=60, customers=20, shops=1)
@@ -90,6 +85,22 @@ async def test_stock_decrement_follows_orders(generated: GeneratedStore) -> None
     for (_pid, _attr, qty), (stock_id, quantity) in zip(event.data["lines"], event.data["stock"], strict=False):
         assert quantity == before[stock_id] - int(qty)
         assert store.get("stock_availables", stock_id)["quantity"] == str(quantity)  # type: ignore[index]
+
+
+async def test_an_order_never_takes_stock_below_zero(generated: GeneratedStore) -> None:
+    from dolisync.emulators.activity import RESTOCK
+
+    store = PrestaShopStore.from_dataset(generated.prestashop)
+    for row in store.rows("stock_availables"):
+        store.update("stock_availables", int(row["id"]), {"quantity": "0"})
+    simulator = ActivitySimulator(config=ActivityConfig(seed=9, weights=only(order=1)), store=store)
+    event = await simulator.step()
+    assert event.ok and event.data["stock"]
+    assert {stock_id for stock_id, _ in event.data["restocked"]} == {stock_id for stock_id, _ in event.data["stock"]}
+    for stock_id, quantity in event.data["stock"]:  # restocked by ordered + RESTOCK, then decremented
+        assert quantity == RESTOCK
+        assert store.get("stock_availables", stock_id)["quantity"] == str(RESTOCK)  # type: ignore[index]
+    assert all(int(r["quantity"]) >= 0 for r in store.rows("stock_availables"))
 
 
 async def test_same_seed_same_events(generated: GeneratedStore) -> None:

@@ -23,11 +23,6 @@ SECRETS = (SHOP_KEY, DOLI_KEY, WEB_TOKEN, SHOP_HOOK_SECRET, DOLI_HOOK_SECRET, "p
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def settings() -> Settings:
     return Settings(
         state={"url": "postgresql+psycopg://dolisync:pgpass-123456@db.example/dolisync"},
