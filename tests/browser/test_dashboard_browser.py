@@ -6,9 +6,8 @@ Everything is real: the service (``run_service``: uvicorn + the asyncio executor
 the real order flows) syncs a generated shop between the PrestaShop and Dolibarr emulators. The
 shop maps the order's payment module to a bank account that the Dolibarr admin has not created
 yet, so the order flow parks the order ("... mapped to bank account 'BANK-PS-NEW', which does
-not exist in Dolibarr: create it ..."; the order flow keeps such an item in the failure queue with a
-few automatic attempts before it is shown as parked, so the row may read "waiting" first). The
-person creates the account in Dolibarr (its REST API), clicks Retry, the row turns green and the
+not exist in Dolibarr: create it ..."; a problem only a person can fix is parked at once, with
+no automatic attempts). The person creates the account in Dolibarr (its REST API), clicks Retry, the row turns green and the
 order's payment is in that account.
 """
 
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -29,7 +27,7 @@ import pytest
 from bench.latency import DOLIBARR_KEY, HOOK_SECRET, SimWorld
 from dolisync.emulators.dolibarr import create_app as dolibarr_app
 from dolisync.runtime.service import Service, run_service
-from dolisync.sync.failures import Backoff, FailureKey, FailureQueue
+from dolisync.sync.failures import FailureKey, FailureQueue
 from dolisync.web.events import sign
 
 pytestmark = pytest.mark.browser
@@ -107,8 +105,7 @@ def world(tmp_path: Path) -> SimWorld:
 
 @pytest.fixture
 def service(world: SimWorld) -> Iterator[Service]:
-    # parked at the first failure: a setup problem waits for a person, not for a backoff
-    built = world.service(sweep_s=0.2, backoff=Backoff(max_attempts=1))
+    built = world.service(sweep_s=0.2)  # the default backoff: a setup problem must park at once anyway
     try:
         yield built
     finally:
@@ -144,9 +141,7 @@ def test_parked_order_is_retried_from_the_dashboard_and_turns_green(world: SimWo
                     break
                 page.wait_for_timeout(500)
                 page.reload()
-            # The order flow records the order with what to fix. It keeps its own backoff (a few automatic
-            # attempts, the first ~30 s later) before the row reads "parked"; the person does not wait.
-            expect(row).to_have_class(re.compile(r"^(parked|waiting)$"))
+            expect(row).to_have_class("parked")  # a setup problem waits for a person, not for a backoff
             expect(row).to_contain_text("SetupProblem")
             expect(row).to_contain_text(f"payment module {module} is mapped to bank account '{NEW_ACCOUNT}', "
                                         "which does not exist in Dolibarr")

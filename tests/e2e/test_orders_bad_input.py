@@ -83,6 +83,10 @@ async def test_bad_input_parks_each_order_and_retry_finishes_them(tmp_path: Path
     assert "2 Dolibarr third parties have this e-mail" in parked[twin_order["id"]]
     failed = [oid for oid, message in parked.items() if "temporarily" in message]
     assert len(failed) == 1 and failed[0] != module_order["id"], parked
+    # what a person must fix is parked at once; the 500 stays on the automatic backoff
+    queue = {f.key.source_id: f for f in FailureQueue(world.store).list(connection="main") if f.key.entity == "orders"}
+    assert set(queue) == set(parked)
+    assert {oid for oid, f in queue.items() if not f.parked} == set(failed)
     eligible = {o["id"] for o in tables["orders"] if o["current_state"] in created_states}
     in_erp = {str(o["ref_ext"]).rsplit("-", 1)[1] for o in world.ours("orders", "ps-main-order-")}
     assert eligible - set(parked) <= in_erp, "the other orders sync"

@@ -168,13 +168,18 @@ class OrderRun:
 
     def park(self, entity: str, source_id: object, error: BaseException, message: str, *,
              failed: bool = False) -> None:
-        """Record that an item could not sync, with what to fix."""
+        """Record that an item could not sync, with what to fix.
+
+        ``failed=False`` (bad input, setup, review: a person must act) parks the item at once —
+        no automatic retries; it comes back with its next change or ``dolisync retry``.
+        ``failed=True`` (a transient error, a bug) is retried on the failure queue's backoff."""
         self.count(entity, "failed" if failed else "parked")
         self.summary.parked.append(ParkedItem(entity, str(source_id), type(error).__name__, message))
         if not self.dry_run:
             hint = getattr(error, "hint", None)
             self.failures.record(FailureKey(self.connection, entity, str(source_id)),
-                                 ItemError(type(error).__name__, message, None if hint is None else str(hint)))
+                                 ItemError(type(error).__name__, message, None if hint is None else str(hint)),
+                                 park=not failed)
 
     def resolve(self, entity: str, source_id: object) -> None:
         """The item synced: forget a previous failure."""
