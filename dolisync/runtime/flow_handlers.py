@@ -17,6 +17,10 @@
 * A run-level error (remote down, setup problem) raises: the executor records the item in
   the failure queue (hints and retries) or logs it (polls, retried at the next tick).
 
+* Order item jobs (hints) share the process's recent setup facts
+  (:class:`~dolisync.sync.orders.setup_cache.SetupCache`, kept in ``extras["setup_cache"]``);
+  order retries read the setup afresh.
+
 ``context.extras``: ``"submit"`` (the executor's submit, for follow-up polls) and optionally
 ``"transports"`` (``{"prestashop": ..., "dolibarr": ...}``: in-process emulators).
 """
@@ -183,10 +187,14 @@ async def _fan_out_orders(ctx: JobContext, shop: Any, since: datetime | None, tr
 
 async def _orders(ctx: JobContext, job: Job) -> None:
     from dolisync.sync.orders import sync_orders
+    from dolisync.sync.orders.setup_cache import SetupCache
 
     shop = _shop(ctx, job.connection)
+    # a retry reads the setup afresh (a person may just have fixed it); other order jobs share
+    # the process's recent copy (SetupCache: a dozen reads less per order)
+    cache = None if job.kind == "retry" else ctx.extras.setdefault("setup_cache", SetupCache())
     summary = await sync_orders(ctx.settings, shop, ctx.store, ids=[job.object_id], transports=_transports(ctx),
-                                progress_callback=_progress(ctx, job))
+                                progress_callback=_progress(ctx, job), setup_cache=cache)
     _check(summary)
 
 

@@ -32,6 +32,7 @@ from dolisync.sync.orders.customers import AmbiguousCustomer, CustomerSync
 from dolisync.sync.orders.engine import ENTITY, OrderEngine
 from dolisync.sync.orders.erp_setup import ErpSetup, SetupProblem
 from dolisync.sync.orders.rules import UnknownState, resolve_rules
+from dolisync.sync.orders.setup_cache import SetupCache, SetupFacts
 from dolisync.sync.orders.shop_reader import CHUNK, ShopReader
 from dolisync.sync.plan import SyncSummary
 from dolisync.sync.runs import RunRecorder
@@ -41,17 +42,20 @@ __all__ = ["sync_orders", "sync_customers", "retry_orders", "reconcile_report"]
 
 async def _open_run(settings: Settings, shop: ShopSettings, store: Store, summary: SyncSummary,
                     transports: Mapping[str, Any] | None, *, dry_run: bool, bulk: bool,
-                    options: OrderSyncOptions | None, progress: ProgressCallback | None
-                    ) -> tuple[OrderRun, PrestaShopClient, DolibarrClient]:
+                    options: OrderSyncOptions | None, progress: ProgressCallback | None,
+                    setup_cache: SetupCache | None = None) -> tuple[OrderRun, PrestaShopClient, DolibarrClient]:
     transports = transports or {}
     prestashop = PrestaShopClient.from_settings(shop, transport=transports.get("prestashop"))
     dolibarr = DolibarrClient.from_settings(settings.dolibarr, transport=transports.get("dolibarr"))
     await prestashop.open()
     await dolibarr.open()
     try:
-        reader = ShopReader(prestashop)
+        cached = setup_cache.get(shop.name) if setup_cache is not None else None
+        reader = ShopReader(prestashop, cached.reference if cached else None)
         reference = await reader.reference()
-        erp = await ErpSetup.load(dolibarr)
+        erp = cached.erp if cached else await ErpSetup.load(dolibarr)
+        if setup_cache is not None and cached is None:
+            setup_cache.put(shop.name, SetupFacts(reference, erp))
         rules = resolve_rules(shop.order_state_rules, reference.states)
     except BaseException:
         await prestashop.aclose()
@@ -85,11 +89,14 @@ def _finish(summary: SyncSummary, store: Store, shop: ShopSettings, started: flo
 async def sync_orders(settings: Settings, shop: ShopSettings, store: Store, *, since: datetime | None = None,
                       ids: Iterable[str | int] | None = None, dry_run: bool = False,
                       progress_callback: ProgressCallback | None = None, transports: Mapping[str, Any] | None = None,
-                      options: OrderSyncOptions | None = None, changed_since: datetime | None = None) -> SyncSummary:
+                      options: OrderSyncOptions | None = None, changed_since: datetime | None = None,
+                      setup_cache: SetupCache | None = None) -> SyncSummary:
     """Sync the orders of ``shop`` into Dolibarr (see module docstring).
 
     ``changed_since`` (shop local time) picks the orders whose ``date_upd`` is later — what a
     periodic poll passes (its cursor minus an overlap); unchanged orders cost no Dolibarr request.
+    ``setup_cache``: the service's per-process cache of setup facts (one-order jobs); cleared for
+    the shop when the run parks or fails anything, so a person's fix is read by the next run.
     """
     started = time.monotonic()
     summary = SyncSummary(shop=shop.name, dry_run=dry_run)
@@ -98,7 +105,8 @@ async def sync_orders(settings: Settings, shop: ShopSettings, store: Store, *, s
         wanted = None if ids is None else [str(i) for i in ids]
         bulk = wanted is None or len(wanted) >= BULK_LOOKUP_FROM
         run, prestashop, dolibarr = await _open_run(settings, shop, store, summary, transports, dry_run=dry_run,
-                                                    bulk=bulk, options=options, progress=progress_callback)
+                                                    bulk=bulk, options=options, progress=progress_callback,
+                                                    setup_cache=setup_cache)
         clients = (prestashop, dolibarr)
         try:
             engine = OrderEngine(run)
@@ -120,6 +128,8 @@ async def sync_orders(settings: Settings, shop: ShopSettings, store: Store, *, s
     except RemoteError as error:
         summary.error = str(error)
     finally:
+        if setup_cache is not None and (summary.error or summary.parked):
+            setup_cache.clear(shop.name)
         _finish(summary, store, shop, started, "orders", clients, dry_run)
     return summary
 

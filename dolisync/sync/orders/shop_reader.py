@@ -117,9 +117,10 @@ def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
 class ShopReader:
     """Bulk reads of one shop (see module docstring)."""
 
-    def __init__(self, client: PrestaShopClient) -> None:
+    def __init__(self, client: PrestaShopClient, reference: ShopReference | None = None) -> None:
+        """``reference``: reference data already read (a recent run's), used instead of reading it."""
         self.client = client
-        self._reference: ShopReference | None = None
+        self._reference: ShopReference | None = reference
 
     async def reference(self) -> ShopReference:
         """Reference data (cached)."""
