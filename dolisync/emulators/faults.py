@@ -252,6 +252,22 @@ def parse_fault_spec(spec: str) -> FaultRule:
     return FaultRule(**{k: v for k, v in values.items() if k in known})
 
 
+async def _received_body(receive: Receive) -> Receive:
+    """Read the whole request body now; a ``receive`` that hands it out again, then waits on the
+    original one (a client that gave up meanwhile is then seen as a disconnect)."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message.get("type") != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
 class FaultMiddleware:
     """ASGI middleware applying a :class:`FaultPlan` to HTTP requests (other scopes pass)."""
 
@@ -274,8 +290,9 @@ class FaultMiddleware:
             await _drop(send)
             return
         if kind == "hang":
+            replay = await _received_body(receive)  # the server has the request before it stalls
             await asyncio.sleep(rule.hang_s)
-            await self.app(scope, receive, send)
+            await self.app(scope, replay, send)
             return
         if kind == "429":
             await _plain(send, 429, b"Too Many Requests (injected)\n",

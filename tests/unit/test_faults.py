@@ -208,3 +208,38 @@ async def test_hang_over_uvicorn_exceeds_the_client_timeout(served: tuple[str, F
             await client.get("/api/orders")
         assert time.perf_counter() - started < 1.2
         assert (await client.get("/api/products")).status_code == 200
+
+
+async def test_a_hung_write_is_applied_after_the_client_gave_up() -> None:
+    """The hardest case for duplicates: the server has the request, stalls past the client's
+    timeout, then commits it anyway — with the whole body, though nobody waits any more."""
+    received: list[bytes] = []
+
+    async def write(request: Request) -> Response:
+        received.append(await request.body())
+        return Response("ok")
+
+    plan = FaultPlan([FaultRule("/api/orders", methods={"POST"}, hang_rate=1.0, hang_s=0.6)])
+    port = free_port()
+    config = uvicorn.Config(apply_faults(Starlette(routes=[Route("/api/orders", write, methods=["POST"])]), plan),
+                            host="127.0.0.1", port=port, log_level="critical", lifespan="off",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        body = b"<prestashop>" + b"x" * 200_000 + b"</prestashop>"
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=0.2) as client:
+            with pytest.raises(httpx2.ReadTimeout):
+                await client.post("/api/orders", content=body)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        assert received == [body]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=5)
