@@ -70,6 +70,8 @@ from dolisync.logs import configure_logging  # noqa: E402
 from dolisync.sync.failures import Backoff  # noqa: E402
 
 CLIENT_TIMEOUT_S = 1.0
+HANG_S = CLIENT_TIMEOUT_S * 1.5
+IN_DOUBT_S = HANG_S * 3
 SOAK_BACKOFF = Backoff(base=timedelta(seconds=1), cap=timedelta(seconds=5), max_attempts=20)
 SERVICE_SWEEP_S = 0.5
 
@@ -220,6 +222,8 @@ async def soak(workdir: Path, *, duration_s: float, rate_per_s: float = 2.0, fau
     world = SimWorld.build(workdir, orders_poll_s=poll_s, shop_url=f"http://127.0.0.1:{ports['prestashop']}",
                            dolibarr_url=f"http://127.0.0.1:{ports['dolibarr']}/api/index.php",
                            limits={"timeout_s": CLIENT_TIMEOUT_S, "retries": 4})
+    # a hung request is applied HANG_S after it started: a create in doubt waits longer than that
+    world.config["dolibarr"]["in_doubt_s"] = world.settings.dolibarr.in_doubt_s = IN_DOUBT_S
     await world.bind_catalog()  # in-process, before the service starts: a deployment's first sync
     warmup_s = min(60.0, duration_s / 5) if warmup_s is None else warmup_s
     trace_dir = workdir / "trace" if trace else None
@@ -243,7 +247,7 @@ async def soak(workdir: Path, *, duration_s: float, rate_per_s: float = 2.0, fau
             url = f"http://127.0.0.1:{world.settings.web.port}"
             await _healthy(client, url, process, 60)
             for plan in (world.shop_faults, world.erp_faults):
-                plan.add(FaultRule(error_rate=fault_rate / 2, hang_rate=fault_rate / 2, hang_s=CLIENT_TIMEOUT_S * 1.5))
+                plan.add(FaultRule(error_rate=fault_rate / 2, hang_rate=fault_rate / 2, hang_s=HANG_S))
             started = time.monotonic()
             next_sample = started + sample_s
             simulator = world.simulator(seed=7)

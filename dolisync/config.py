@@ -111,6 +111,12 @@ class DolibarrSettings(_Section):
     concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once to Dolibarr.")
     rate_per_s: float = Field(20.0, gt=0, description="Maximum requests per second sent to Dolibarr.")
     retries: int = Field(5, ge=0, le=20, description="Attempts after a transient failure (5xx, 429, timeout).")
+    in_doubt_s: float = Field(
+        120.0, ge=0, le=3600,
+        description="After a create whose answer was lost (timeout, dropped connection), seconds to wait before "
+        "looking for it and trying again: Dolibarr may still commit it meanwhile (PHP goes on after the client "
+        "gives up). At least the server's PHP max_execution_time.",
+    )
     company_country: str | None = Field(
         None,
         description="ISO country code of the Dolibarr company (e.g. FR); empty = read from /setup/company.",

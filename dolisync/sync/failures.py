@@ -180,11 +180,13 @@ class FailureQueue:
         *,
         now: datetime | None = None,
         park: bool = False,
+        not_before: datetime | None = None,
     ) -> Failure:
         """Count one more failed attempt of ``key`` and schedule the next; return the row.
 
         ``park=True`` parks the item at once (no automatic retry): for bad input and warnings that
-        only a person can fix; ``dolisync retry`` or the item's next change brings it back."""
+        only a person can fix; ``dolisync retry`` or the item's next change brings it back.
+        ``not_before``: the next attempt is not scheduled earlier than this (whatever the backoff)."""
         item = error if isinstance(error, ItemError) else ItemError.from_exception(error)
         at = utc(now) if now is not None else utcnow()
         message = item.message[:MAX_MESSAGE]
@@ -223,6 +225,8 @@ class FailureQueue:
             attempts = int(conn.execute(upsert).scalar_one())
             parked = park or attempts >= self.backoff.max_attempts
             next_at = None if parked else at + self.backoff.delay(attempts, self._rng)
+            if next_at is not None and not_before is not None:
+                next_at = max(next_at, utc(not_before))
             # The upsert holds the row lock until commit, so this schedules *our* attempt.
             conn.execute(
                 update(failures)

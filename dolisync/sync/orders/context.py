@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from dolisync.clients.dolibarr import DolibarrClient, build_sqlfilters
+from dolisync.clients.errors import Transient
 from dolisync.clients.prestashop import PrestaShopClient
 from dolisync.config import Settings, ShopSettings
 from dolisync.store import Store
@@ -44,6 +46,31 @@ ProgressCallback = Callable[[str, int, int], None]
 BULK_LOOKUP_FROM = 20
 _RESOURCES = {"customer": "thirdparties", "guest": "thirdparties", "address": "contacts", "order": "orders",
               "invoice": "invoices", "credit_note": "invoices"}
+
+
+IN_DOUBT_UNTIL = "in_doubt_until"
+"""Failure payload key: until when (ISO 8601, UTC) an order waits for a create in doubt."""
+
+
+def in_doubt_until(payload: Any) -> datetime | None:
+    """When the order of a failure with this payload may be tried again (None: no create in doubt)."""
+    value = payload.get(IN_DOUBT_UNTIL) if isinstance(payload, dict) else None
+    try:
+        return None if value is None else datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class CreateInDoubt(Transient):
+    """A create whose answer was lost (timeout, dropped connection): Dolibarr may have committed it,
+    or may still commit it — PHP goes on after the client gives up. The order waits
+    ``wait_s`` (``[dolibarr] in_doubt_s``) before it is looked for by its external key again, so a
+    late commit is found instead of duplicated."""
+
+    def __init__(self, cause: Transient, resource: str, wait_s: float) -> None:
+        super().__init__(cause.remote, f"{cause.message}; the POST {resource} may still be applied by Dolibarr: "
+                         f"checked again in {wait_s:.0f}s", where=cause.where)
+        self.wait_s = wait_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +173,11 @@ class OrderRun:
         """
         try:
             new_id = await self.dolibarr.create(resource, body)
+        except Transient as error:
+            self._indexes.pop(_RESOURCES[entity], None)
+            if error.not_applied or error.status not in (None, 502, 504):  # Dolibarr answered: rolled back
+                raise
+            raise CreateInDoubt(error, resource, self.settings.dolibarr.in_doubt_s) from error
         except BaseException:
             self._indexes.pop(_RESOURCES[entity], None)
             raise
@@ -167,19 +199,22 @@ class OrderRun:
             self.progress(entity, done, -1)
 
     def park(self, entity: str, source_id: object, error: BaseException, message: str, *,
-             failed: bool = False) -> None:
+             failed: bool = False, not_before: datetime | None = None) -> None:
         """Record that an item could not sync, with what to fix.
 
         ``failed=False`` (bad input, setup, review: a person must act) parks the item at once —
         no automatic retries; it comes back with its next change or ``dolisync retry``.
-        ``failed=True`` (a transient error, a bug) is retried on the failure queue's backoff."""
+        ``failed=True`` (a transient error, a bug) is retried on the failure queue's backoff, and not
+        before ``not_before`` (a create in doubt: also noted in the failure's payload, which
+        :meth:`in_doubt_until` reads)."""
         self.count(entity, "failed" if failed else "parked")
         self.summary.parked.append(ParkedItem(entity, str(source_id), type(error).__name__, message))
         if not self.dry_run:
             hint = getattr(error, "hint", None)
             self.failures.record(FailureKey(self.connection, entity, str(source_id)),
                                  ItemError(type(error).__name__, message, None if hint is None else str(hint)),
-                                 park=not failed)
+                                 None if not_before is None else {IN_DOUBT_UNTIL: not_before.isoformat()},
+                                 park=not failed, not_before=not_before)
 
     def resolve(self, entity: str, source_id: object) -> None:
         """The item synced: forget a previous failure."""

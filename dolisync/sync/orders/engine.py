@@ -26,7 +26,7 @@ after it was invoiced keeps its Dolibarr documents and is parked with an explana
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,13 +41,14 @@ from dolisync.sync.binder import BindingConflict, content_hash
 from dolisync.sync.failures import FailureKey
 from dolisync.sync.flows.context import AmbiguousMatch
 from dolisync.sync.orders.catalog_bridge import CatalogBridge
-from dolisync.sync.orders.context import OrderRun
+from dolisync.sync.orders.context import CreateInDoubt, OrderRun, in_doubt_until
 from dolisync.sync.orders.customers import AmbiguousCustomer, CustomerSync
 from dolisync.sync.orders.documents import Documents
 from dolisync.sync.orders.erp_setup import SetupProblem
 from dolisync.sync.orders.linkback import note_with_invoice, pdf_link
 from dolisync.sync.orders.payments import Payments
 from dolisync.sync.orders.shop_reader import OrderBundle
+from dolisync.sync.plan import ParkedItem
 
 __all__ = ["OrderEngine", "TotalsMismatch", "EditedAfterInvoice", "ENTITY"]
 
@@ -96,17 +97,29 @@ class OrderEngine:
         self.options = OrderMappingOptions(
             discount_lines="per_rule" if run.shop.discount_line_per_cart_rule else "single",
             tolerance=run.shop.rounding_tolerance)
-        self._open_failures = {f.key.source_id for f in run.failures.list(connection=run.connection, limit=1_000_000)
-                               if f.key.entity == ENTITY} if not run.dry_run else set()
+        self._open_failures = {f.key.source_id: f.payload
+                               for f in run.failures.list(connection=run.connection, limit=1_000_000)
+                               if f.key.entity == ENTITY} if not run.dry_run else {}
 
     async def sync(self, bundle: OrderBundle) -> str:
         """Sync one order; returns its outcome (counted in the run summary)."""
         run = self.run
         order_id = bundle.order.id
+        waiting = in_doubt_until(self._open_failures.get(str(order_id)))
+        if waiting is not None and waiting > datetime.now(UTC):  # an earlier create may still land
+            run.count(ENTITY, "failed")
+            run.summary.parked.append(ParkedItem(
+                ENTITY, str(order_id), CreateInDoubt.__name__,
+                f"order {order_id} ({bundle.order.reference}): waits until {waiting:%H:%M:%S} UTC for an earlier "
+                "create whose answer was lost, then looks for it before creating anything"))
+            return "failed"
         try:
             outcome = await self._sync(bundle)
         except Unauthorized:
             raise
+        except CreateInDoubt as error:
+            return self._parked(bundle, error, f"order {order_id} ({bundle.order.reference}): {error}", failed=True,
+                                not_before=datetime.now(UTC) + timedelta(seconds=error.wait_s))
         except AmbiguousCustomer as error:
             customer = bundle.customer.id if bundle.customer else 0
             run.park("customers", customer, error, str(error))
@@ -132,8 +145,9 @@ class OrderEngine:
             run.resolve(ENTITY, order_id)
         return outcome
 
-    def _parked(self, bundle: OrderBundle, error: BaseException, message: str, *, failed: bool = False) -> str:
-        self.run.park(ENTITY, bundle.order.id, error, message, failed=failed)
+    def _parked(self, bundle: OrderBundle, error: BaseException, message: str, *, failed: bool = False,
+                not_before: datetime | None = None) -> str:
+        self.run.park(ENTITY, bundle.order.id, error, message, failed=failed, not_before=not_before)
         return "failed" if failed else "parked"
 
     # -- the script -------------------------------------------------------------------------
