@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from dolisync.clients.dolibarr_records import DoliCompany
-from dolisync.clients.errors import MalformedResponse, RemoteError
+from dolisync.clients.errors import MalformedResponse
 from dolisync.clients.prestashop import PrestaShopClient
 from dolisync.mapping.catalog import CatalogOptions
 from dolisync.mapping.errors import MappingError
@@ -48,7 +47,7 @@ from dolisync.sync.flows.shop_setup import shop_currency, shop_language_ids, sho
 from dolisync.sync.flows.specific_prices import SpecificPriceFlow
 from dolisync.sync.flows.stock import StockFlow
 from dolisync.sync.plan import ParkedItem, SyncSummary
-from dolisync.sync.runs import RunRecorder
+from dolisync.sync.run_frame import recorded_run
 
 __all__ = ["ENTITIES", "sync_catalog", "catalog_options", "StoreFailureSink"]
 
@@ -104,35 +103,10 @@ async def sync_catalog(
             summary.warnings.append(ParkedItem(
                 "images", "*", "Ownership", "images are owned by Dolibarr (ownership.images = \"dolibarr\"): the shop's "
                 "images are not copied to Dolibarr; `dolisync sync --reverse` sends Dolibarr's to the shop"))
-    started = time.monotonic()
-    own_ps = prestashop is None
-    own_doli = dolibarr is None
-    if prestashop is None:
-        prestashop = PrestaShopClient.from_settings(shop)
-        await prestashop.open()
-    if dolibarr is None:
-        from dolisync.clients.dolibarr import DolibarrClient
-
-        dolibarr = DolibarrClient.from_settings(settings.dolibarr)
-        await dolibarr.open()
-    ps_before = prestashop.stats()
-    doli_before = dolibarr.stats()
-    run = None if dry_run else RunRecorder(store).start(shop.name, "sync")
-    try:
-        await _run_flows(summary, wanted, settings, shop, store, prestashop, dolibarr, since=since, dry_run=dry_run,
+    async with recorded_run(summary, settings, shop, store, None if dry_run else "sync",
+                            prestashop=prestashop, dolibarr=dolibarr) as (ps, doli):
+        await _run_flows(summary, wanted, settings, shop, store, ps, doli, since=since, dry_run=dry_run,
                          progress=progress_callback, full_images=full_images)
-    except (MappingError, RemoteError) as error:  # the whole run could not start (setup, auth, shop id)
-        summary.error = error.user_message() if isinstance(error, MappingError) else str(error)
-    finally:
-        summary.take_request_counts("prestashop", ps_before, prestashop.stats())
-        summary.take_request_counts("dolibarr", doli_before, dolibarr.stats())
-        summary.duration_seconds = time.monotonic() - started
-        if own_ps:
-            await prestashop.aclose()
-        if own_doli:
-            await dolibarr.aclose()
-        if run is not None:
-            summary.record(run)
     return summary
 
 

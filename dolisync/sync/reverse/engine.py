@@ -19,13 +19,10 @@ Contract of :func:`sync_reverse`:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from dolisync.clients.errors import RemoteError
 from dolisync.clients.prestashop import PrestaShopClient
-from dolisync.mapping.errors import MappingError
 from dolisync.mapping.reverse import ReverseOptions
 from dolisync.store import Store
 from dolisync.sync.binder import Binder
@@ -45,7 +42,7 @@ from dolisync.sync.reverse.new_products import NewProductFlow
 from dolisync.sync.reverse.orders import InvoiceNumberFlow, OrderStateFlow
 from dolisync.sync.reverse.product_fields import ProductFieldsFlow, groups_for
 from dolisync.sync.reverse.stock import ReverseStockFlow
-from dolisync.sync.runs import RunRecorder
+from dolisync.sync.run_frame import recorded_run
 
 __all__ = ["REVERSE_ENTITIES", "sync_reverse"]
 
@@ -68,35 +65,12 @@ async def sync_reverse(
     unknown = [name for name in wanted if name not in REVERSE_ENTITIES]
     if unknown:
         raise ValueError(f"unknown entities {unknown}: choose among {', '.join(REVERSE_ENTITIES)}")
-    started = time.monotonic()
     summary = SyncSummary(shop=shop.name, dry_run=dry_run)
-    own_ps, own_doli = prestashop is None, dolibarr is None
-    if prestashop is None:
-        prestashop = PrestaShopClient.from_settings(shop)
-        await prestashop.open()
-    if dolibarr is None:
-        from dolisync.clients.dolibarr import DolibarrClient
-
-        dolibarr = DolibarrClient.from_settings(settings.dolibarr)
-        await dolibarr.open()
-    ps_before, doli_before = prestashop.stats(), dolibarr.stats()
-    run_record = None if dry_run or not wanted else RunRecorder(store).start(shop.name, "reverse")
-    try:
+    async with recorded_run(summary, settings, shop, store, None if dry_run or not wanted else "reverse",
+                            prestashop=prestashop, dolibarr=dolibarr) as (ps, doli):
         if wanted:
-            await _run_flows(summary, wanted, settings, shop, store, prestashop, dolibarr, dry_run=dry_run,
+            await _run_flows(summary, wanted, settings, shop, store, ps, doli, dry_run=dry_run,
                              progress=progress_callback)
-    except (MappingError, RemoteError) as error:
-        summary.error = error.user_message() if isinstance(error, MappingError) else str(error)
-    finally:
-        summary.take_request_counts("prestashop", ps_before, prestashop.stats())
-        summary.take_request_counts("dolibarr", doli_before, dolibarr.stats())
-        summary.duration_seconds = time.monotonic() - started
-        if own_ps:
-            await prestashop.aclose()
-        if own_doli:
-            await dolibarr.aclose()
-        if run_record is not None:
-            summary.record(run_record)
     return summary
 
 
