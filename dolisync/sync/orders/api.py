@@ -74,16 +74,8 @@ def _finish(summary: SyncSummary, store: Store, shop: ShopSettings, started: flo
         summary.requests["prestashop"].reads, summary.requests["prestashop"].writes = ps.reads, ps.writes
         summary.requests["dolibarr"].reads, summary.requests["dolibarr"].writes = doli.reads, doli.writes
     summary.duration_seconds = time.monotonic() - started
-    if dry_run:
-        return
-    run = RunRecorder(store).start(shop.name, kind)
-    for entity, counts in summary.entities.items():
-        for outcome in ("created", "updated", "unchanged", "parked", "failed"):
-            if getattr(counts, outcome):
-                run.count(entity, outcome, getattr(counts, outcome))  # type: ignore[arg-type]
-    for remote, counter in summary.requests.items():
-        run.add_requests(remote, counter.reads + counter.writes)
-    run.finish("failed" if summary.error else None, error=summary.error)
+    if not dry_run:
+        summary.record(RunRecorder(store).start(shop.name, kind))
 
 
 async def sync_orders(settings: Settings, shop: ShopSettings, store: Store, *, since: datetime | None = None,
