@@ -217,6 +217,16 @@ def create_app(
             candidate = None if value is None else str(value)
         return state.auth.check_csrf(sid, candidate)
 
+    async def action_session(request: Request) -> str | Response:
+        """The session of a dashboard action, or the answer refusing it (401 without login, 403
+        without the right CSRF token)."""
+        sid = session(request)
+        if sid is None:
+            return PlainTextResponse("login required", status_code=401)
+        if not await _csrf_ok(request, sid):
+            return PlainTextResponse("forbidden: missing or wrong CSRF token", status_code=403)
+        return sid
+
     # --- dashboard ----------------------------------------------------------------------
 
     def page_context(sid: str) -> dict[str, Any]:
@@ -262,11 +272,9 @@ def create_app(
 
     @app.post("/failures/retry", response_class=HTMLResponse)
     async def retry(request: Request) -> Response:
-        sid = session(request)
-        if sid is None:
-            return PlainTextResponse("login required", status_code=401)
-        if not await _csrf_ok(request, sid):
-            return PlainTextResponse("forbidden: missing or wrong CSRF token", status_code=403)
+        sid = await action_session(request)
+        if isinstance(sid, Response):
+            return sid
         form = await request.form()
         try:
             key = FailureKey.parse(str(form.get("key", "")))
@@ -283,11 +291,9 @@ def create_app(
 
     @app.post("/sync-now", response_class=HTMLResponse)
     async def sync_now(request: Request) -> Response:
-        sid = session(request)
-        if sid is None:
-            return PlainTextResponse("login required", status_code=401)
-        if not await _csrf_ok(request, sid):
-            return PlainTextResponse("forbidden: missing or wrong CSRF token", status_code=403)
+        sid = await action_session(request)
+        if isinstance(sid, Response):
+            return sid
         form = await request.form()
         shop = str(form.get("shop", ""))
         order = str(form.get("order", "")).strip()
